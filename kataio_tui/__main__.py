@@ -1,0 +1,3 @@
+from kataio_tui.cli import main
+
+raise SystemExit(main())

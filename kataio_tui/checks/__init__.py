@@ -1,0 +1,1 @@
+"""Prerequisite checks for hosts and clusters: can Kata work here at all?"""

@@ -1,0 +1,60 @@
+"""The `kataio` command. Each sub-command lives in its own module with a `register` function.
+
+Modules are imported only to build the parser; heavy imports happen inside the command handlers,
+so `kataio report` never pays for Textual or the Kubernetes client.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from kataio_tui import __version__
+from kataio_tui.errors import KataioError
+
+COMMAND_MODULES = (
+    "kataio_tui.cli.results_cmd",  # report, import, compare
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kataio",
+        description="Check hosts and clusters for Kata Containers and compare runtimes' I/O with fio.",
+    )
+    parser.add_argument("--version", action="version", version=f"kataio {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        handler = default_handler(parser)
+    try:
+        return int(handler(args) or 0)
+    except KataioError as exc:
+        print(f"kataio: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("kataio: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def default_handler(parser: argparse.ArgumentParser):
+    """With no command: the TUI when it is installed, else the report of the bundled sample."""
+    try:
+        from kataio_tui.cli import tui_cmd  # noqa: F401  (added by the TUI)
+    except ImportError:
+        from kataio_tui.cli.results_cmd import default_report
+
+        return default_report
+    return tui_cmd.run_default

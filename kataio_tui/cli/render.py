@@ -1,0 +1,73 @@
+"""Terminal rendering of report tables and comparisons with rich (honours NO_COLOR)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from kataio_tui.results.compare import Change
+from kataio_tui.results.report import BETTER, SAME, WORSE, Table
+from kataio_tui.results.store import ResultSet
+from kataio_tui.results.units import format_size
+
+TREND_STYLE = {BETTER: "green", WORSE: "red", SAME: "", None: ""}
+
+
+def print_tables(result_set: ResultSet, tables: list[Table], console: Console | None = None) -> None:
+    console = console or Console()
+    prov = result_set.manifest.provenance
+    console.print(f"[bold]{result_set.name}[/bold]  ({result_set.path})")
+    made = [prov.made_by, f"fio {prov.fio_version}" if prov.fio_version else None,
+            ", ".join(prov.hosts) if prov.hosts else None, prov.kernel]
+    console.print("  " + " | ".join(x for x in made if x))
+    if prov.notes:
+        console.print(f"  {prov.notes}", overflow="fold")
+    for table in tables:
+        rich_table = RichTable(title=table.title, title_justify="left", caption=table.note or None,
+                               caption_justify="left")
+        for i, header in enumerate(table.headers):
+            rich_table.add_column(header, justify="left" if i == 0 else "right")
+        for row in table.rows:
+            rich_table.add_row(*(f"[{TREND_STYLE[c.trend]}]{c.text}[/]" if TREND_STYLE[c.trend] else c.text
+                                 for c in row))
+        console.print(rich_table)
+
+
+def _fmt(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.1f}%" if signed else f"{value:,.1f}"
+
+
+def print_changes(changes: list[Change], fmt: str, kind: str, fail_over: float | None) -> None:
+    records = [{
+        "runtime": c.key.runtime, "pattern": c.key.pattern, "block_size": c.key.block_size,
+        "clients": c.key.clients, "bw_a_mib_s": c.bw_a, "bw_b_mib_s": c.bw_b, "bw_change_pct": c.bw_pct,
+        f"{kind}_p50_change_pct": c.p50_pct, f"{kind}_p99_change_pct": c.p99_pct,
+        "worse_by_pct": round(c.worse_by, 3),
+        "over_limit": fail_over is not None and c.worse_by > fail_over,
+    } for c in changes]
+    if fmt == "json":
+        print(json.dumps({"latency_kind": kind, "fail_over_pct": fail_over, "scenarios": records}, indent=2))
+        return
+    if fmt == "csv":
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(records[0]) if records else ["runtime"],
+                                lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(records)
+        return
+    table = RichTable(title=f"Change from A to B (bandwidth: + is faster; {kind} latency: + is slower)",
+                      title_justify="left")
+    for header in ("runtime", "pattern", "bs", "clients", "A MiB/s", "B MiB/s", "bw", "p50", "p99", ""):
+        table.add_column(header, justify="left" if header in ("runtime", "pattern") else "right")
+    for c in changes:
+        over = fail_over is not None and c.worse_by > fail_over
+        mark = f"[red]{WORSE} worse[/]" if over else (f"[green]{BETTER}[/]" if (c.bw_pct or 0) > 5 else "")
+        table.add_row(c.key.runtime, c.key.pattern, format_size(c.key.block_size), str(c.key.clients),
+                      _fmt(c.bw_a), _fmt(c.bw_b), _fmt(c.bw_pct, True), _fmt(c.p50_pct, True),
+                      _fmt(c.p99_pct, True), mark)
+    Console().print(table)

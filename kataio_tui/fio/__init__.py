@@ -1,0 +1,1 @@
+"""fio: output reader, latency histograms, per-client summaries and job files."""

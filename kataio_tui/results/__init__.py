@@ -1,0 +1,1 @@
+"""Result sets: the on-disk store, loaders, importers, tables, reports and comparisons."""

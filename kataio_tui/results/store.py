@@ -1,0 +1,247 @@
+"""Result sets on disk: a directory with manifest.toml and the raw fio output of every client.
+
+Every write is atomic: a new set is built in a hidden staging directory and renamed into place; a
+scenario's files are staged inside the set and renamed; the manifest is written to a temporary
+file, fsynced and renamed over the old one. A crash leaves either the old state or the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+import tomllib
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import ValidationError
+
+from kataio_tui.errors import KataioError
+from kataio_tui.model.results import Manifest, Provenance, ScenarioKey, ScenarioRecord
+
+MANIFEST = "manifest.toml"
+RAW_DIR = "raw"
+_STAGING_PREFIX = ".staging-"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ResultSetError(KataioError):
+    """A result set cannot be read or written; the message names the file and the reason."""
+
+
+def safe_name(text: str) -> str:
+    """A file-name-safe form of text (no path separators, no leading dots)."""
+    cleaned = _UNSAFE.sub("-", text).strip("-.")
+    return cleaned or "unnamed"
+
+
+def scenario_dir(key: ScenarioKey) -> str:
+    return "/".join(
+        (RAW_DIR, safe_name(key.runtime), safe_name(key.pattern), f"bs{key.block_size}",
+         f"c{key.clients}", f"r{key.repeat}")
+    )
+
+
+def _drop_none(value: Any) -> Any:
+    """TOML has no null: leave out absent values."""
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value if v is not None]
+    return value
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace path with data so that readers see the old or the new file, never a mix."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _format_validation(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)
+
+
+class ResultSet:
+    """An open result set. Paths in the manifest are relative and never leave the directory."""
+
+    def __init__(self, path: Path, manifest: Manifest) -> None:
+        self.path = path
+        self.manifest = manifest
+
+    # ---- loading -----------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: str | Path) -> ResultSet:
+        root = Path(path)
+        manifest_path = root / MANIFEST
+        if not root.is_dir():
+            raise ResultSetError(f"{root}: not a directory (a result set is a directory with {MANIFEST})")
+        try:
+            data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ResultSetError(f"{manifest_path}: missing; {root} is not a result set") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ResultSetError(f"{manifest_path}: cannot read: {exc}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ResultSetError(f"{manifest_path}: not valid TOML: {exc}") from None
+        try:
+            manifest = Manifest.model_validate(data)
+        except ValidationError as exc:
+            raise ResultSetError(f"{manifest_path}: {_format_validation(exc)}") from None
+        result_set = cls(root, manifest)
+        for record in manifest.scenarios:
+            for rel in [*record.files, *([record.jobfile] if record.jobfile else [])]:
+                result_set.resolve(rel)  # refuse manifests that point outside the set
+        return result_set
+
+    def resolve(self, rel: str) -> Path:
+        """The path of a file of this set; refuses anything outside the set's directory."""
+        root = self.path.resolve()
+        target = (root / rel).resolve()
+        if Path(rel).is_absolute() or not target.is_relative_to(root) or target == root:
+            raise ResultSetError(f"{self.path / MANIFEST}: file {rel!r} lies outside the result set")
+        return target
+
+    def read_raw(self, rel: str) -> bytes:
+        return self.resolve(rel).read_bytes()
+
+    @property
+    def name(self) -> str:
+        return self.manifest.name
+
+    # ---- creating ----------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        name: str,
+        provenance: Provenance,
+        plan: dict[str, Any] | None = None,
+        scenarios: Iterable[tuple[ScenarioRecord, list[tuple[str, bytes]], str | None]] = (),
+    ) -> ResultSet:
+        """Create a new set at path atomically, optionally with scenarios and their raw files.
+
+        Refuses to replace an existing directory, so nothing already saved is lost.
+        """
+        target = Path(path)
+        if target.exists():
+            raise ResultSetError(f"{target}: already exists; choose another name or directory")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{_STAGING_PREFIX}", dir=target.parent))
+        try:
+            manifest = Manifest(
+                name=name, created=datetime.now(timezone.utc).replace(microsecond=0),
+                plan=plan, provenance=provenance,
+            )
+            staged = cls(staging, manifest)
+            for record, raw, jobfile in scenarios:
+                staged._write_scenario_files(staging, record, raw, jobfile)
+                manifest.scenarios.append(record)
+            staged.save_manifest()
+            os.rename(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return cls(target, manifest)
+
+    def _write_scenario_files(
+        self, root: Path, record: ScenarioRecord, raw: list[tuple[str, bytes]], jobfile: str | None
+    ) -> None:
+        rel_dir = scenario_dir(record.key)
+        out = root / rel_dir
+        out.mkdir(parents=True, exist_ok=True)
+        names = []
+        for name, data in raw:
+            safe = safe_name(name)
+            if safe in names:
+                raise ResultSetError(f"{self.path}: two raw files named {safe!r} in {record.key.label()}")
+            _fsync_write(out / safe, data)
+            names.append(safe)
+        record.files = [f"{rel_dir}/{n}" for n in names]
+        if jobfile is not None:
+            _fsync_write(out / "job.fio", jobfile.encode("utf-8"))
+            record.jobfile = f"{rel_dir}/job.fio"
+
+    def save_manifest(self) -> None:
+        data = _drop_none(self.manifest.model_dump(mode="python"))
+        write_atomic(self.path / MANIFEST, tomli_w.dumps(data).encode("utf-8"))
+
+    def add_scenario(
+        self, record: ScenarioRecord, raw: list[tuple[str, bytes]], jobfile: str | None = None
+    ) -> ScenarioRecord:
+        """Save one scenario's raw files and record; replaces an earlier record of the same key
+        (for example an interrupted one that is being resumed)."""
+        staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.path))
+        trash: Path | None = None
+        try:
+            self._write_scenario_files(staging, record, raw, jobfile)
+            final = self.path / scenario_dir(record.key)
+            if final.exists():
+                trash = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.path)) / "old"
+                os.rename(final, trash)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(staging / scenario_dir(record.key), final)
+            kept = [s for s in self.manifest.scenarios if s.key != record.key]
+            self.manifest.scenarios = [*kept, record]
+            self.save_manifest()
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+            if trash is not None:
+                shutil.rmtree(trash.parent, ignore_errors=True)
+        return record
+
+    def update(self, **changes: Any) -> None:
+        """Change top-level manifest fields (for example provenance) and save atomically."""
+        for key, value in changes.items():
+            setattr(self.manifest, key, value)
+        self.save_manifest()
+
+    def delete(self) -> None:
+        """Remove the whole set: renamed aside first, so a half-deleted set is never listed."""
+        aside = self.path.with_name(f".{self.path.name}{_STAGING_PREFIX}deleted")
+        os.rename(self.path, aside)
+        shutil.rmtree(aside, ignore_errors=True)
+
+
+def find_result_sets(directories: Iterable[str | Path]) -> list[tuple[Path, ResultSet | ResultSetError]]:
+    """Every result set directly in (or being) each directory; unreadable ones come with their error."""
+    found: list[tuple[Path, ResultSet | ResultSetError]] = []
+    seen: set[Path] = set()
+    for directory in directories:
+        base = Path(directory)
+        candidates = [base] if (base / MANIFEST).is_file() else sorted(
+            p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")
+        ) if base.is_dir() else []
+        for candidate in candidates:
+            if candidate.resolve() in seen or not (candidate / MANIFEST).is_file():
+                continue
+            seen.add(candidate.resolve())
+            try:
+                found.append((candidate, ResultSet.load(candidate)))
+            except ResultSetError as exc:
+                found.append((candidate, exc))
+    return found

@@ -1,0 +1,27 @@
+"""Parsing and printing sizes the way fio writes them (64k, 1m, 32g: powers of 1024)."""
+
+from __future__ import annotations
+
+import re
+
+_SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_FACTORS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+
+
+def parse_size(text: str | int) -> int:
+    """'64k' -> 65536. Raises ValueError naming the text when it is not a size."""
+    if isinstance(text, int):
+        return text
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size (examples: 4096, 64k, 1m, 32g)")
+    return int(match.group(1)) * _FACTORS[match.group(2).lower()]
+
+
+def format_size(n: int) -> str:
+    """65536 -> '64k'; sizes that are not a whole multiple stay in bytes."""
+    for suffix in ("t", "g", "m", "k"):
+        factor = _FACTORS[suffix]
+        if n >= factor and n % factor == 0:
+            return f"{n // factor}{suffix}"
+    return str(n)

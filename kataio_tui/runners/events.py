@@ -1,0 +1,82 @@
+"""The typed events every runner emits; the TUI and the headless CLI consume the same stream.
+
+Data flows one way: plan -> runner -> events -> result set -> views. A runner calls ``emit`` from
+its own thread; consumers must not block in it (the TUI posts a message, the CLI updates rich).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kataio_tui.model.results import ScenarioKey
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    run_id: str
+    result_set: Path
+    scenarios: tuple[ScenarioKey, ...]
+    estimated_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioStarted:
+    key: ScenarioKey
+    index: int  # 0-based position in the run
+    total: int
+    expected_s: float | None = None  # ramp + runtime (+ layout when known)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientProgress:
+    """One client's numbers at one status interval (rates are for the last interval)."""
+
+    key: ScenarioKey
+    client: int
+    elapsed_s: float
+    remaining_s: float | None
+    bw_bytes: float  # bytes per second over the last interval
+    iops: float
+    io_bytes: int  # cumulative
+
+
+@dataclass(frozen=True, slots=True)
+class ClientResult:
+    key: ScenarioKey
+    client: int
+    ok: bool
+    bw_bytes: float = 0.0
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioFinished:
+    key: ScenarioKey
+    status: str  # "ok", "failed", "interrupted", "partial"
+    start_skew_s: float | None = None
+    bw_bytes: float = 0.0  # aggregate over clients
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """A scenario (or the whole run when key is None) failed; diagnosis says why, remedy what to do."""
+
+    key: ScenarioKey | None
+    message: str
+    diagnosis: str | None = None
+    remedy: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    status: str  # "completed", "cancelled", "failed"
+    result_set: Path | None
+    completed: int = 0
+    failed: int = 0
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+Event = RunStarted | ScenarioStarted | ClientProgress | ClientResult | ScenarioFinished | Failure | RunFinished
+Emit = Callable[[Event], None]

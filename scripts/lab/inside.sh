@@ -64,7 +64,7 @@ start kubelet kubelet --kubeconfig="$STATE/kubeconfig-node" --hostname-override=
   --image-service-endpoint="unix://$STATE/containerd.sock" --pod-infra-container-image="$PAUSE_IMAGE" \
   --root-dir="$STATE/kubelet" --cert-dir="$STATE/kubelet/pki" --volume-plugin-dir="$STATE/kubelet/plugins-exec" \
   --fail-swap-on=false --cgroup-driver=cgroupfs --cgroups-per-qos=false --enforce-node-allocatable= \
-  --cgroup-root="/$CGROUP_PARENT" --oom-score-adj=0 \
+  --oom-score-adj=0 \
   --make-iptables-util-chains=false --anonymous-auth=false --authorization-mode=Webhook \
   --client-ca-file="$K/ca.crt" --node-labels=katacontainers.io/kata-runtime=true \
   --containerd="$STATE/containerd.sock" --node-status-update-frequency=2s \

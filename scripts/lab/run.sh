@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # up / down / status / env for scripts/k8s-lab (sourced; CACHE, STATE, HERE, ... are set by it).
 
-CGROUP_PARENT=kataio-lab-$(printf %s "$STATE" | md5sum | cut -c1-8)  # one per state dir
-export CGROUP_PARENT
+# containerd's CRI puts every pod container (sandboxes too) in the cgroup /k8s.io/<container id> of each
+# hierarchy (the kubelet runs with --cgroups-per-qos=false); `down` removes exactly the lab's ones.
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
@@ -157,6 +157,7 @@ cmd_up() {
   mkdir -p "$STATE"/{pids,logs,bin,varlog,varlib,kubelet,cni-conf,cni-ipam,runc-root,runsc-root}
   HAS_GVISOR=0
   if [ -x "$CACHE/bin/runsc" ] && [ "${KATAIO_LAB_GVISOR:-1}" != 0 ]; then HAS_GVISOR=1; fi
+  [ -d /sys/fs/cgroup/memory/k8s.io ] || [ -d /sys/fs/cgroup/k8s.io ] || touch "$STATE/k8s.io-cgroup-created"
   make_pki
   local admin node viewer nobody
   admin=$(python3 -c 'import secrets; print(secrets.token_hex(16))')
@@ -230,6 +231,8 @@ cleanup_state() {
   # 2. pod sandboxes and containers (their shims and processes were started by the lab's containerd)
   if holder_alive && [ -S "$STATE/containerd.sock" ]; then
     local h; h=$(cat "$STATE/pids/holder.pid")
+    nsenter -t "$h" -m "$CACHE/bin/ctr" --address "$STATE/containerd.sock" -n k8s.io containers ls -q \
+      >>"$STATE/container-ids" 2>/dev/null || true
     for c in $(nsenter -t "$h" -m "$CACHE/bin/ctr" --address "$STATE/containerd.sock" -n k8s.io tasks ls -q 2>/dev/null); do
       timeout 10 nsenter -t "$h" -m "$CACHE/bin/ctr" --address "$STATE/containerd.sock" -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
     done
@@ -246,9 +249,17 @@ cleanup_state() {
   done
   # 4. host-side leftovers: the CNI bridge (and veths), cgroups, mounts
   ip link del "$BRIDGE" 2>/dev/null || true
-  for c in /sys/fs/cgroup/*/"$CGROUP_PARENT"; do
-    [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} \; 2>/dev/null
-  done
+  if [ -s "$STATE/container-ids" ]; then
+    while read -r c; do
+      [ -n "$c" ] || continue
+      for d in /sys/fs/cgroup/*/k8s.io/"$c" /sys/fs/cgroup/k8s.io/"$c"; do
+        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+      done
+    done <"$STATE/container-ids"
+  fi
+  if [ -f "$STATE/k8s.io-cgroup-created" ]; then  # only if the lab created it, and only when empty
+    for d in /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+  fi
   awk -v s="$STATE/" 'index($5 "/", s) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$STATE"
 }

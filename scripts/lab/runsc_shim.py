@@ -13,6 +13,13 @@ runsc because runsc speaks runc's command line, with two differences handled her
    until the pod is torn down: the shim would never see the container exit (the pod stays Running).
    Here `create` of an application container writes instead the PID of a watcher process,
    re-parented to the shim, which runs `runsc wait ID` and exits with the container's exit status.
+3. Stdio: runc binds a container's stdio at `create`; runsc binds an application container's stdio at
+   `start` (the sandbox takes the stdio of the `runsc start` process, which the shim captures for error
+   messages, so the container's output was lost). The watcher keeps the stdio the shim gave to
+   `create` (as fds 100-102) until the container runs, and `start` re-opens them through
+   /proc/WATCHER/fd and hands them to `runsc start`.
+4. `kill` of a sandbox that already stopped fails in runsc ("sandbox is not running"), which made
+   containerd retry StopPodSandbox forever; it is reported as success, as runc does.
 """
 import json
 import os
@@ -22,6 +29,7 @@ import time
 
 RUNSC = os.path.join(os.environ.get("CACHE", os.path.expanduser("~/.cache/kataio-lab")), "bin", "runsc")
 EXTRA = ["--network=host", "--ignore-cgroups"] + os.environ.get("KATAIO_LAB_RUNSC_FLAGS", "").split()
+KEEP = 100
 GLOBAL_WITH_VALUE = {"--root", "--log", "--log-format", "--criu", "--rootless"}
 
 
@@ -51,10 +59,13 @@ def opt(args, name):
 
 def watcher(base, cid):
     """Daemonised: wait until the container has started, then until it exits; exit with its status."""
+    for fd in (0, 1, 2):
+        os.dup2(fd, KEEP + fd, inheritable=False)
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    os.closerange(3, 1024)
+    os.closerange(3, KEEP)
+    os.closerange(KEEP + 3, 1024)
     deadline = time.time() + 24 * 3600
     while time.time() < deadline:
         st = subprocess.run(base + ["state", cid], capture_output=True, text=True)
@@ -63,6 +74,8 @@ def watcher(base, cid):
         status = json.loads(st.stdout or "{}").get("status")
         if status in ("running", "stopped"):
             break
+    for fd in (0, 1, 2):  # the sandbox holds the container's stdio now
+        os.close(KEEP + fd)
         time.sleep(0.05)
     res = subprocess.run(base + ["wait", cid], capture_output=True, text=True)
     try:
@@ -76,6 +89,35 @@ def main():
     argv = sys.argv[1:]
     glob, sub, rest = split_args(argv)
     base = [RUNSC] + EXTRA + glob
+    root = opt(glob, "--root") or "/var/run/runsc"
+    if sub == "start" and rest:
+        watcher_file = os.path.join(root, f"kataio-watcher-{rest[-1]}")
+        if os.path.exists(watcher_file):
+            wpid = open(watcher_file).read().strip()
+            try:
+                fds = [os.open(f"/proc/{wpid}/fd/{KEEP}", os.O_RDONLY),
+                       os.open(f"/proc/{wpid}/fd/{KEEP + 1}", os.O_WRONLY),
+                       os.open(f"/proc/{wpid}/fd/{KEEP + 2}", os.O_WRONLY)]
+            except OSError:
+                fds = None
+            if fds:
+                rc = subprocess.call(base + ["start"] + rest, stdin=fds[0], stdout=fds[1], stderr=fds[2])
+                sys.exit(rc)
+    if sub == "kill" and rest:
+        res = subprocess.run(base + ["kill"] + rest, capture_output=True, text=True)
+        if res.returncode != 0:
+            cid = [a for a in rest if not a.startswith("-")][0]
+            st = subprocess.run(base + ["state", cid], capture_output=True, text=True)
+            if st.returncode != 0 or json.loads(st.stdout or "{}").get("status") == "stopped":
+                sys.exit(0)
+            sys.stderr.write(res.stderr)
+        sys.exit(res.returncode)
+    if sub == "delete" and rest:
+        try:
+            os.unlink(os.path.join(root, f"kataio-watcher-{rest[-1]}"))
+        except OSError:
+            pass
+        os.execv(RUNSC, base + ["delete", "--force"] + [a for a in rest if a not in ("--force", "-f")])
     if sub != "create":
         os.execv(RUNSC, base + ([sub] if sub else []) + rest)
     bundle = opt(rest, "--bundle") or opt(rest, "-b") or "."
@@ -105,6 +147,8 @@ def main():
     child = os.read(r, 64).decode().strip()
     if not child:
         sys.exit(rc)
+    with open(os.path.join(root, f"kataio-watcher-{cid}"), "w") as fh:
+        fh.write(child)
     tmp = pid_file + ".kataio"
     with open(tmp, "w") as fh:
         fh.write(str(child))

@@ -1,0 +1,107 @@
+"""The user's settings file (TOML, in the platformdirs config directory): theme, key overrides, extra
+result directories. Validated with pydantic; an error names the file and the field.
+
+Example::
+
+    theme = "kataio-light"
+    extra_result_dirs = ["/srv/fio-results"]
+    export_dir = "~/kataio-exports"
+
+    [keymap]
+    "browse.open" = "enter,o"     # binding id -> comma-separated keys
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kataio_tui import paths
+from kataio_tui.errors import KataioError
+
+
+class ConfigError(KataioError):
+    """The config file cannot be read or has a bad field; the message names both."""
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    theme: str | None = Field(default=None, description="name of a theme from themes/ or a built-in one")
+    keymap: dict[str, str] = Field(default_factory=dict, description="binding id -> keys, e.g. 'enter,o'")
+    extra_result_dirs: list[Path] = Field(default_factory=list)
+    export_dir: Path | None = Field(default=None, description="where exports go (default: current directory)")
+
+    @field_validator("keymap")
+    @classmethod
+    def _keys_not_empty(cls, value: dict[str, str]) -> dict[str, str]:
+        for binding_id, keys in value.items():
+            if not keys.strip() or any(not k.strip() for k in keys.split(",")):
+                raise ValueError(f"binding {binding_id!r}: keys must be comma-separated key names, got {keys!r}")
+        return value
+
+    @field_validator("extra_result_dirs")
+    @classmethod
+    def _expand(cls, value: list[Path]) -> list[Path]:
+        return [p.expanduser() for p in value]
+
+    @field_validator("export_dir")
+    @classmethod
+    def _expand_one(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        field = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = f"unknown setting (known: {', '.join(Config.model_fields)})"
+        parts.append(f"{field}: {message}")
+    return "; ".join(parts)
+
+
+def _read_raw(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """The settings in path (default: the user's config file); a missing file means defaults."""
+    path = path or paths.config_file()
+    try:
+        return Config.model_validate(_read_raw(path))
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc)}") from None
+
+
+def save_setting(key: str, value: Any, path: Path | None = None) -> Path:
+    """Change one top-level setting and write the file atomically, keeping everything else in it."""
+    from kataio_tui.results.store import write_atomic
+
+    if key not in Config.model_fields:
+        raise ConfigError(f"{key}: not a setting (known: {', '.join(Config.model_fields)})")
+    path = path or paths.config_file()
+    data = _read_raw(path)
+    if value is None:
+        data.pop(key, None)
+    else:
+        data[key] = value
+    try:
+        Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc)}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, tomli_w.dumps(data).encode("utf-8"))
+    return path

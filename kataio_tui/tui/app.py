@@ -1,0 +1,152 @@
+"""The kataio Textual application: modes (home, browse, checks, plan, run), themes, keymap, palette."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+
+from kataio_tui.config import Config
+from kataio_tui.tui.commands import KataioCommands
+from kataio_tui.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
+
+# mode -> (module under kataio_tui.tui.screens, class): imported on first use to keep startup short
+MODE_SCREENS = {
+    "home": ("home", "HomeScreen"),
+    "browse": ("browse", "BrowseScreen"),
+    "checks": ("checks", "ChecksScreen"),
+    "plan": ("plan", "PlanScreen"),
+    "run": ("run", "RunScreen"),
+}
+
+
+def _lazy_screen(module: str, cls: str) -> Callable[[], Screen]:
+    def make() -> Screen:
+        return getattr(importlib.import_module(f"kataio_tui.tui.screens.{module}"), cls)()
+
+    return make
+
+
+class KataioApp(App[None]):
+    TITLE = "kataio"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {KataioCommands}
+    MODES = {mode: _lazy_screen(*where) for mode, where in MODE_SCREENS.items()}
+    DEFAULT_MODE = "home"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("q", "back", "Back/Quit", id="app.back"),
+        Binding("1", "go('home')", "Home", id="app.home", show=False),
+        Binding("2", "go('browse')", "Browse", id="app.browse", show=False),
+        Binding("3", "go('checks')", "Checks", id="app.checks", show=False),
+        Binding("4", "go('plan')", "Plan", id="app.plan", show=False),
+        Binding("5", "go('run')", "Run", id="app.run", show=False),
+        Binding("ctrl+t", "next_theme", "Next theme", id="app.theme", show=False),
+        Binding("ctrl+s", "screenshot", "SVG screenshot", id="app.screenshot", show=False),
+    ]
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        theme: str | None = None,
+        set_paths: list[Path] | None = None,
+        config_path: Path | None = None,
+        start: str | None = None,
+        persist_theme: bool = True,
+    ) -> None:
+        self.config = config or Config()
+        self.config_path = config_path
+        self.set_paths = list(set_paths or [])
+        self.export_dir = self.config.export_dir or Path.cwd()
+        self._start = start or ("browse" if self.set_paths else "home")
+        self._persist_theme = persist_theme
+        self._theme_ready = False
+        super().__init__()
+        themes, self.theme_problems = load_themes()
+        self.kataio_themes = [t.name for t in themes]
+        for t in themes:
+            self.register_theme(t)
+        wanted = theme or self.config.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            self.theme_problems.append(
+                f"theme {wanted!r} not found (available: {', '.join(sorted(self.available_themes))})")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return dict(VARIABLE_DEFAULTS)
+
+    def on_mount(self) -> None:
+        if self._start != self.DEFAULT_MODE:
+            self.switch_mode(self._start)
+        for problem in self.theme_problems:
+            self.notify(problem, severity="warning", timeout=8)
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        self._theme_ready = True
+        from kataio_tui.tui.keymap import unknown_binding_ids
+
+        unknown = unknown_binding_ids(self.config.keymap)
+        if unknown:
+            where = self.config_path or "the config file"
+            self.notify(f"{where}: keymap: unknown binding id(s): {', '.join(unknown)} (see ? for ids)",
+                        severity="warning", timeout=10)
+
+    # ---- actions -----------------------------------------------------------------------------
+
+    def action_go(self, mode: str) -> None:
+        if self.current_mode != mode:
+            self.switch_mode(mode)
+
+    def action_back(self) -> None:
+        """q: leave a pushed screen, then go home, then quit."""
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        elif self.current_mode != "home":
+            self.switch_mode("home")
+        else:
+            self.exit()
+
+    def action_help(self) -> None:
+        from kataio_tui.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_next_theme(self) -> None:
+        names = self.kataio_themes or [self.theme]
+        self.theme = names[(names.index(self.theme) + 1) % len(names)] if self.theme in names else names[0]
+        self.notify(f"theme: {self.theme}", timeout=2)
+
+    def action_screenshot(self) -> None:
+        try:
+            self.export_dir.mkdir(parents=True, exist_ok=True)
+            path = self.save_screenshot(path=str(self.export_dir))
+        except OSError as exc:
+            self.notify(f"{self.export_dir}: cannot save the screenshot: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"saved {path}", timeout=6)
+
+    # ---- theme persistence -------------------------------------------------------------------
+
+    def watch_theme(self, theme: str) -> None:
+        if not (self._theme_ready and self._persist_theme) or theme == self.config.theme:
+            return
+        self.config.theme = theme
+        self.run_worker(lambda: self._save_theme(theme), thread=True, group="config", exclusive=True,
+                        exit_on_error=False)
+
+    def _save_theme(self, theme: str) -> None:
+        from kataio_tui.config import ConfigError, save_setting
+
+        try:
+            save_setting("theme", theme, self.config_path)
+        except (ConfigError, OSError) as exc:
+            self.call_from_thread(self.notify, f"theme not saved: {exc}", severity="warning")

@@ -1,0 +1,30 @@
+"""What every kataio screen shares: panes that stack below 100 columns, and errors shown as toasts."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from kataio_tui.tui.messages import WorkFailed
+
+NARROW_BELOW = 100
+
+
+class KataioScreen(Screen):
+    AUTO_FOCUS = "DataTable"
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_BELOW, "narrow")
+
+    def on_mount(self) -> None:
+        self.set_class(self.app.size.width < NARROW_BELOW, "narrow")
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.notify(message.error, title=message.what, severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # an unexpected exception in a worker: shown, never a crash of the whole app
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{type(error).__name__}: {error}", title=f"{event.worker.name} failed",
+                        severity="error", timeout=10)

@@ -1,0 +1,115 @@
+"""Two result sets side by side: per-scenario change in bandwidth and p50/p99 latency."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Header, Static
+
+from kataio_tui.errors import KataioError
+from kataio_tui.results.compare import Change, compare_rows
+from kataio_tui.results.report import BETTER, SAME, SAME_BAND, WORSE
+from kataio_tui.results.units import format_size
+from kataio_tui.tui.messages import ComparisonReady, WorkFailed
+from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.report_table import trend_styles
+
+KINDS = ("clat", "lat", "slat")
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.1f}%"
+
+
+def verdict(change: Change) -> str | None:
+    """One symbol for the scenario: worse when anything degraded by more than the same-band."""
+    if change.bw_a is not None and change.bw_b is None:
+        return WORSE
+    if change.worse_by > SAME_BAND:
+        return WORSE
+    if change.bw_pct is not None and change.bw_pct > SAME_BAND:
+        return BETTER
+    if change.bw_pct is None and change.p50_pct is None:
+        return None
+    return SAME
+
+
+class CompareScreen(KataioScreen):
+    TITLE = "Compare"
+    BINDINGS = [
+        Binding("k", "cycle_kind", "Latency kind", id="compare.kind"),
+        Binding("w", "worst_first", "Worst first", id="compare.sort"),
+    ]
+
+    def __init__(self, path_a: Path, path_b: Path) -> None:
+        super().__init__()
+        self.path_a, self.path_b = Path(path_a), Path(path_b)
+        self.kind = "clat"
+        self.rows_a: list = []
+        self.rows_b: list = []
+        self.worst_first = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"A {self.path_a}\nB {self.path_b}", id="compare-info", classes="info", markup=False)
+        yield DataTable(id="changes", cursor_type="row", zebra_stripes=True)
+        yield Static("bandwidth: + is faster; latency: + is slower. ▲ B better, ▼ B worse by more than "
+                     f"{SAME_BAND:g} %, = within.", classes="hint")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).loading = True
+        self._load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="compare")
+    def _load(self) -> None:
+        from kataio_tui.results.loader import load_set
+        from kataio_tui.results.tables import build_rows
+
+        try:
+            a, b = load_set(self.path_a), load_set(self.path_b)
+        except KataioError as exc:
+            self.post_message(WorkFailed("compare", str(exc)))
+            return
+        self.post_message(ComparisonReady(a.result_set.name, b.result_set.name,
+                                          build_rows(a, "bare", KINDS), build_rows(b, "bare", KINDS)))
+
+    def on_comparison_ready(self, message: ComparisonReady) -> None:
+        self.rows_a, self.rows_b = message.rows_a, message.rows_b
+        self.sub_title = f"{message.name_a} -> {message.name_b}"
+        self.query_one("#compare-info", Static).update(
+            f"A {message.name_a} ({self.path_a})\nB {message.name_b} ({self.path_b})")
+        self.query_one(DataTable).loading = False
+        self._fill()
+        self.query_one(DataTable).focus()
+
+    def _fill(self) -> None:
+        changes = compare_rows(self.rows_a, self.rows_b, self.kind)
+        if self.worst_first:
+            changes.sort(key=lambda c: -c.worse_by)
+        styles = trend_styles(self.app.theme_variables)
+        table = self.query_one(DataTable)
+        table.clear(columns=True)
+        for name in ("runtime", "pattern", "bs", "clients", "A MiB/s", "B MiB/s", "bw",
+                     f"{self.kind} p50", f"{self.kind} p99", ""):
+            table.add_column(name, key=name)
+        for c in changes:
+            mark = verdict(c)
+            table.add_row(
+                c.key.runtime, c.key.pattern, format_size(c.key.block_size), str(c.key.clients),
+                "-" if c.bw_a is None else f"{c.bw_a:,.1f}", "-" if c.bw_b is None else f"{c.bw_b:,.1f}",
+                _pct(c.bw_pct), _pct(c.p50_pct), _pct(c.p99_pct),
+                Text(mark or "", style=styles.get(mark, styles[None])),
+            )
+
+    def action_cycle_kind(self) -> None:
+        self.kind = KINDS[(KINDS.index(self.kind) + 1) % len(KINDS)]
+        self._fill()
+
+    def action_worst_first(self) -> None:
+        self.worst_first = not self.worst_first
+        self._fill()

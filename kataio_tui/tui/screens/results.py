@@ -1,0 +1,273 @@
+"""Results: bandwidth and latency tables of one result set and the latency CDF of the chosen
+scenario; choose block size, pattern, clients, latency kind and baseline; drill in; export."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+
+from kataio_tui.errors import KataioError
+from kataio_tui.results.tables import ScenarioRow, apply_baseline, runtimes_in
+from kataio_tui.results.units import format_size
+from kataio_tui.tui import results_view as rv
+from kataio_tui.tui.messages import Progress, SetLoaded, WorkFailed
+from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets import report_table
+from kataio_tui.tui.widgets.cdf_plot import CdfPlot
+
+
+def _cycle(values: list, current, step: int = 1):
+    if not values:
+        return current
+    return values[(values.index(current) + step) % len(values)] if current in values else values[0]
+
+
+class ResultsScreen(KataioScreen):
+    TITLE = "Results"
+    BINDINGS = [
+        Binding("enter", "drill", "Details", id="results.drill", priority=True),
+        Binding("k", "cycle_kind", "Latency kind", id="results.kind"),
+        Binding("g", "toggle_plot", "CDF/tables", id="results.graph"),
+        # shown in the status line instead of the footer, which has no room for them at 80 columns
+        Binding("b", "cycle_block", "Block size", id="results.block", show=False),
+        Binding("p", "cycle_pattern", "Pattern", id="results.pattern", show=False),
+        Binding("n", "cycle_clients", "Clients", id="results.clients", show=False),
+        Binding("B", "cycle_baseline", "Baseline", id="results.baseline", show=False),
+        Binding("x", "export", "Export", id="results.export"),
+        Binding("r", "reload", "Reload", id="results.reload", show=False),
+    ]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.loaded = None
+        self.rows: list[ScenarioRow] = []
+        self.choice: rv.Choice | None = None
+        self.view: rv.View | None = None
+        self.load_seconds: float | None = None
+        self._cancel = threading.Event()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(f"loading {self.path} ...", id="set-info", classes="info", markup=False)
+        yield ProgressBar(id="load-progress", show_eta=False)
+        with Horizontal(id="panes"):
+            with VerticalScroll(id="tables"):
+                yield Static("", id="bw-title", classes="table-title")
+                yield DataTable(id="bw", cursor_type="cell", zebra_stripes=True)
+                yield Static("", id="lat-title", classes="table-title")
+                yield DataTable(id="lat", cursor_type="cell", zebra_stripes=True)
+                yield Static("", id="table-note", classes="hint")
+            with Vertical(id="plot-pane"):
+                yield CdfPlot(id="cdf")
+        yield Static("", id="choice", classes="status")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = str(self.path)
+        self.query_one("#panes").display = False
+        self._load()
+
+    def on_unmount(self) -> None:
+        self._cancel.set()
+
+    # ---- loading -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def _load(self) -> None:
+        from kataio_tui.results.loader import LoadCancelled, load_set
+        from kataio_tui.results.tables import build_rows
+
+        started = time.perf_counter()
+
+        def progress(done: int, total: int) -> None:
+            if done % 16 == 0 or done == total:
+                self.post_message(Progress("load", done, total))
+
+        try:
+            loaded = load_set(self.path, progress=progress, cancel=self._cancel)
+            rows = build_rows(loaded, "bare", rv.KINDS)
+        except LoadCancelled:
+            return
+        except KataioError as exc:
+            self.post_message(WorkFailed("open result set", str(exc)))
+            return
+        self.post_message(SetLoaded(self.path, loaded, rows, time.perf_counter() - started))
+
+    def on_progress(self, message: Progress) -> None:
+        if message.job == "load":
+            self.query_one("#load-progress", ProgressBar).update(total=message.total, progress=message.done)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        self.query_one("#set-info", Static).update(f"{message.what}: {message.error}")
+        self.query_one("#load-progress").display = False
+
+    def on_set_loaded(self, message: SetLoaded) -> None:
+        self.loaded, self.rows, self.load_seconds = message.loaded, message.rows, message.seconds
+        self.query_one("#load-progress").display = False
+        self.query_one("#panes").display = True
+        rs = self.loaded.result_set
+        self.sub_title = rs.name
+        prov = rs.manifest.provenance
+        parts = [rs.name, prov.made_by, f"fio {prov.fio_version}" if prov.fio_version else None,
+                 f"{len(rs.manifest.scenarios)} scenarios, {self.loaded.client_count} clients"]
+        problems = self.loaded.problems
+        info = Text(" | ".join(p for p in parts if p))
+        if problems:
+            info.append(f"  {len(problems)} unreadable file(s): {problems[0]}", style="bold")
+        self.query_one("#set-info", Static).update(info)
+        self.choice = rv.first_choice(self.rows)
+        if self.choice is None:
+            self.query_one("#bw-title", Static).update("This result set has no scenario results yet.")
+            return
+        apply_baseline(self.rows, self.choice.baseline)
+        self.refresh_view()
+        self.query_one("#bw", DataTable).focus()
+
+    # ---- view --------------------------------------------------------------------------------
+
+    def refresh_view(self, tables: bool = True) -> None:
+        if self.choice is None:
+            return
+        self.view = view = rv.build_view(self.rows, self.choice)
+        c = self.choice
+        variables = self.app.theme_variables
+        if tables and view.bandwidth is not None and view.latency is not None:
+            keys = [f"{p}|{n}" for p, n in view.lines]
+            bw = self.query_one("#bw", DataTable)
+            cursor = bw.cursor_coordinate
+            report_table.fill(bw, view.bandwidth, variables, keys)
+            bw.cursor_coordinate = cursor
+            report_table.fill(self.query_one("#lat", DataTable), view.latency, variables, keys)
+            self.query_one("#bw-title", Static).update(Text(view.bandwidth.title, style="bold"))
+            self.query_one("#lat-title", Static).update(Text(view.latency.title, style="bold"))
+            self.query_one("#table-note", Static).update(
+                f"▲ better / ▼ worse than {c.baseline} by 5 % or more, = within 5 %. {view.bandwidth.note}. "
+                f"{view.latency.note}.")
+        self.query_one(CdfPlot).show(view.series, view.cdf_title, view.cdf_empty)
+        self.query_one("#choice", Static).update(
+            f"block {format_size(c.block_size)} (b) | pattern {c.pattern} (p) | clients {c.clients} (n) | "
+            f"{c.kind} (k) | baseline {c.baseline} (B)")
+
+    def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
+        if self.view is None or self.choice is None or event.data_table.id not in ("bw", "lat"):
+            return
+        row = event.coordinate.row
+        if 0 <= row < len(self.view.lines):
+            pattern, clients = self.view.lines[row]
+            if (pattern, clients) != (self.choice.pattern, self.choice.clients):
+                self.choice.pattern, self.choice.clients = pattern, clients
+                self.refresh_view(tables=False)
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        self.action_drill()
+
+    def _selected_runtime(self) -> str | None:
+        if self.view is None:
+            return None
+        focused = self.focused
+        column = focused.cursor_coordinate.column if isinstance(focused, DataTable) else 0
+        if column >= 2 and column - 2 < len(self.view.runtimes):
+            return self.view.runtimes[column - 2]
+        return self.choice.baseline if self.choice else None
+
+    # ---- actions -----------------------------------------------------------------------------
+
+    def _choose(self, **changes) -> None:
+        if self.choice is None:
+            return
+        for key, value in changes.items():
+            setattr(self.choice, key, value)
+        c = self.choice
+        if c.pattern not in rv.patterns(self.rows, c.block_size):
+            c.pattern = rv.patterns(self.rows, c.block_size)[0]
+        counts = rv.client_counts(self.rows, c.block_size, c.pattern)
+        if c.clients not in counts:
+            c.clients = counts[0]
+        if "baseline" in changes:
+            apply_baseline(self.rows, c.baseline)
+        self.refresh_view()
+
+    def action_cycle_kind(self) -> None:
+        if self.choice:
+            self._choose(kind=_cycle(list(rv.KINDS), self.choice.kind))
+
+    def action_cycle_block(self) -> None:
+        if self.choice:
+            self._choose(block_size=_cycle(rv.block_sizes(self.rows), self.choice.block_size))
+
+    def action_cycle_pattern(self) -> None:
+        if self.choice:
+            self._choose(pattern=_cycle(rv.patterns(self.rows, self.choice.block_size), self.choice.pattern))
+
+    def action_cycle_clients(self) -> None:
+        if self.choice:
+            c = self.choice
+            self._choose(clients=_cycle(rv.client_counts(self.rows, c.block_size, c.pattern), c.clients))
+
+    def action_cycle_baseline(self) -> None:
+        if self.choice:
+            self._choose(baseline=_cycle(runtimes_in(self.rows), self.choice.baseline))
+
+    def palette_commands(self):
+        if self.choice is None:
+            return
+        for kind in rv.KINDS:
+            yield (f"Latency kind: {kind} ({rv.KIND_NAMES[kind]})", "results", lambda k=kind: self._choose(kind=k))
+        for block in rv.block_sizes(self.rows):
+            yield (f"Block size: {format_size(block)}", "results", lambda b=block: self._choose(block_size=b))
+        for pattern in rv.patterns(self.rows, self.choice.block_size):
+            yield (f"Pattern: {pattern}", "results", lambda p=pattern: self._choose(pattern=p))
+        for runtime in runtimes_in(self.rows):
+            yield (f"Baseline: {runtime}", "results", lambda r=runtime: self._choose(baseline=r))
+
+    def action_drill(self) -> None:
+        if self.choice is None or self.loaded is None:
+            return
+        runtime = self._selected_runtime()
+        row = rv.find_row(self.rows, self.choice, runtime) if runtime else None
+        if row is None:
+            self.notify(f"no {runtime} scenario for {self.choice.pattern} x{self.choice.clients}")
+            return
+        from kataio_tui.tui.screens.scenario import ScenarioScreen
+
+        self.app.push_screen(ScenarioScreen(row, self.loaded.result_set, self.choice.kind))
+
+    def action_toggle_plot(self) -> None:
+        """Tables and CDF share the screen when wide; g shows one or the other in full."""
+        self.toggle_class("show-plot")
+
+    def action_reload(self) -> None:
+        self.query_one("#load-progress").display = True
+        self._load()
+
+    def action_export(self) -> None:
+        if self.loaded is None or self.choice is None:
+            return
+        self._export(self.app.export_dir, self.choice.kind, self.choice.baseline)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export")
+    def _export(self, directory: Path, kind: str, baseline: str) -> None:
+        from kataio_tui.results import report
+        from kataio_tui.results.store import safe_name, write_atomic
+
+        name = safe_name(self.loaded.result_set.name)
+        tables = report.bandwidth_tables(self.rows, baseline) + report.latency_tables(self.rows, baseline, kind)
+        markdown = f"## {self.loaded.result_set.name}\n\n" + "\n".join(report.table_to_markdown(t) for t in tables)
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            csv_path, md_path = directory / f"{name}-{kind}.csv", directory / f"{name}-{kind}.md"
+            write_atomic(csv_path, report.to_csv(self.rows, kind).encode("utf-8"))
+            write_atomic(md_path, markdown.encode("utf-8"))
+        except OSError as exc:
+            self.post_message(WorkFailed("export", f"{directory}: {exc.strerror or exc}"))
+            return
+        self.app.call_from_thread(self.notify, f"exported {csv_path} and {md_path.name}", timeout=8)

@@ -1,0 +1,93 @@
+"""Theme files (TOML) loaded into Textual themes. An error names the file and the field."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from textual.theme import Theme
+
+from kataio_tui import paths
+from kataio_tui.errors import KataioError
+
+DEFAULT_THEME = "kataio-dark"
+
+# Variables the app's CSS uses beyond Textual's own; a built-in Textual theme falls back to these.
+VARIABLE_DEFAULTS = {
+    "trend-better": "green",
+    "trend-worse": "red",
+    "trend-same": "grey",
+    "series-1": "dodgerblue",
+    "series-2": "orange",
+    "series-3": "violet",
+    "series-4": "turquoise",
+    "series-5": "yellowgreen",
+    "series-6": "tomato",
+}
+SERIES_VARIABLES = tuple(f"series-{i}" for i in range(1, 7))
+
+
+class ThemeError(KataioError):
+    pass
+
+
+class ThemeFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    primary: str
+    secondary: str | None = None
+    warning: str | None = None
+    error: str | None = None
+    success: str | None = None
+    accent: str | None = None
+    foreground: str | None = None
+    background: str | None = None
+    surface: str | None = None
+    panel: str | None = None
+    boost: str | None = None
+    dark: bool = True
+    ansi: bool = False
+    variables: dict[str, str] = Field(default_factory=dict)
+
+
+def load_theme(path: Path) -> Theme:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ThemeError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ThemeError(f"{path}: not valid TOML: {exc}") from None
+    try:
+        spec = ThemeFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        raise ThemeError(f"{path}: {field}: {err['msg']}") from None
+    theme = Theme(**spec.model_dump())
+    try:
+        theme.to_color_system().generate()
+    except Exception as exc:  # Textual raises ColorParseError and friends for a bad colour
+        raise ThemeError(f"{path}: {exc}") from None
+    return theme
+
+
+def theme_dirs() -> list[Path]:
+    """Bundled themes, then the user's own (config dir/themes), which may override them by name."""
+    return [paths.themes_dir(), paths.config_dir() / "themes"]
+
+
+def load_themes(dirs: list[Path] | None = None) -> tuple[list[Theme], list[str]]:
+    """Every readable theme file, and one message per unreadable one."""
+    themes: list[Theme] = []
+    problems: list[str] = []
+    for directory in dirs if dirs is not None else theme_dirs():
+        if not directory.is_dir():
+            continue
+        for path in sorted(directory.glob("*.toml")):
+            try:
+                themes.append(load_theme(path))
+            except ThemeError as exc:
+                problems.append(str(exc))
+    return themes, problems

@@ -18,6 +18,42 @@ FIO_DEFAULT_PERCENTILES: tuple[float, ...] = (
 )
 
 
+# fio's stat.c compares `sum >= (long double) p / 100.0 * nr`, but fio is built with -ffast-math,
+# so the compiler turns the division into a multiplication by the long double nearest to 1/100 and
+# reorders it: Debian's fio 3.33 on x86-64 computes (nr * 0.01L) * p on the x87 FPU, rounding each
+# step to a 64-bit significand (read from its machine code). The rounding decides ties: a running
+# count that equals p/100 x N exactly reaches the threshold or not.
+LONG_DOUBLE_BITS = 64
+DOUBLE_BITS = 53  # older fio computed in double
+
+
+def _round_to_bits(x: Fraction, bits: int) -> Fraction:
+    """x (> 0) rounded to nearest-even with a significand of ``bits`` bits, like an FPU does."""
+    num, den = x.numerator, x.denominator
+    exp = num.bit_length() - den.bit_length()  # floor(log2 x) is exp or exp - 1
+    if (num << max(0, -exp)) < (den << max(0, exp)):
+        exp -= 1
+    shift = bits - 1 - exp
+    if shift >= 0:
+        q, r = divmod(num << shift, den)
+        twice, whole = 2 * r, den
+    else:
+        q, r = divmod(num, den << -shift)
+        twice, whole = 2 * r, den << -shift
+    if twice > whole or (twice == whole and q & 1):
+        q += 1
+    return Fraction(q, 1 << shift) if shift >= 0 else Fraction(q << -shift)
+
+
+def fio_threshold(p: float, samples: int, precision_bits: int = LONG_DOUBLE_BITS) -> Fraction:
+    """The value fio compares the running count with for percentile p of ``samples`` samples."""
+    if p <= 0 or samples <= 0:
+        return Fraction(0)
+    hundredth = _round_to_bits(Fraction(1, 100), precision_bits)
+    scaled = _round_to_bits(samples * hundredth, precision_bits)
+    return _round_to_bits(scaled * Fraction(p), precision_bits)
+
+
 @dataclass(slots=True)
 class Histogram:
     """Counts per bucket value in nanoseconds (only non-empty buckets)."""
@@ -53,22 +89,23 @@ class Histogram:
         return sorted(self.counts.items())
 
     def percentiles(
-        self, wanted: Iterable[float] = FIO_DEFAULT_PERCENTILES, samples: int | None = None
+        self, wanted: Iterable[float] = FIO_DEFAULT_PERCENTILES, samples: int | None = None,
+        precision_bits: int = LONG_DOUBLE_BITS,
     ) -> dict[float, int]:
         """fio's walk: for each p, the first bucket whose running count reaches p/100 x N.
 
         ``samples`` is N as fio had it (the stat's sample count); by default the sum of the bins.
-        The comparison uses the exact value of the double fio holds for p, as fio does in long double.
+        ``precision_bits`` is the significand of the float type fio compares in (see
+        fio_threshold).
         """
         total = self.total if samples is None else samples
         result: dict[float, int] = {}
         if total <= 0:
             return result
-        targets = sorted((Fraction(p) * total / 100, p) for p in wanted)
-        items = self.sorted_items()
+        targets = sorted((fio_threshold(p, total, precision_bits), p) for p in wanted)
         running = 0
         i = 0
-        for ns, count in items:
+        for ns, count in self.sorted_items():
             running += count
             while i < len(targets) and running >= targets[i][0]:
                 result[targets[i][1]] = ns

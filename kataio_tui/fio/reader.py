@@ -7,7 +7,9 @@ fields missing in older versions, local runs (``jobs[]``) and client/server runs
 
 from __future__ import annotations
 
+import codecs
 import json
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -117,9 +119,15 @@ def parse_version(text: str) -> tuple[int, int]:
 
 def _as_text(data: bytes | str, source: str) -> str:
     if isinstance(data, str):
-        return data
+        return data.removeprefix("\ufeff")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # output redirected by Windows PowerShell 5 is UTF-16 with a byte-order mark
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise FioOutputError(source, "not fio output: broken UTF-16 text") from None
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("utf-8", errors="replace")
         if "{" not in text:
@@ -149,7 +157,9 @@ def iter_documents(data: bytes | str, source: str = "<input>") -> Iterator[dict[
         try:
             doc, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError as exc:
-            what = "truncated" if exc.pos >= len(text.rstrip()) - 1 else "invalid JSON"
+            # a cut inside a string leaves it unterminated; elsewhere the error is at the very end
+            cut = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
+            what = "truncated" if cut else "invalid JSON"
             raise FioOutputError(
                 source, f"{what}: {exc.msg} at line {exc.lineno} column {exc.colno}"
             ) from None
@@ -185,6 +195,8 @@ def _num(obj: dict[str, Any], key: str, path: str, default: float | None = None)
         raise _Shape(f"{path}.{key}", "missing")
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise _Shape(f"{path}.{key}", f"expected a number, got {type(value).__name__} {value!r:.40}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Shape(f"{path}.{key}", f"expected a finite number, got {value!r}")
     return value
 
 
@@ -204,7 +216,8 @@ def _options(value: Any, path: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in _obj(value, path).items()}
 
 
-def _latency(value: Any, path: str) -> LatencyStats | None:
+def _latency(value: Any, path: str, ios: int) -> LatencyStats | None:
+    """``ios`` (the direction's total_ios) stands in for N when fio (< 3.18) wrote neither N nor bins."""
     if value is None:
         return None
     obj = _obj(value, path)
@@ -223,11 +236,13 @@ def _latency(value: Any, path: str) -> LatencyStats | None:
                 pct = float(key)
             except ValueError:
                 raise _Shape(f"{path}.percentile", f"key {key!r} is not a number") from None
-            if isinstance(val, bool) or not isinstance(val, (int, float)):
-                raise _Shape(f"{path}.percentile.{key}", f"expected a number, got {type(val).__name__}")
+            if isinstance(val, bool) or not isinstance(val, (int, float)) or (
+                isinstance(val, float) and not math.isfinite(val)
+            ):
+                raise _Shape(f"{path}.percentile.{key}", f"expected a number, got {val!r:.40}")
             if pct > 0:  # fio 3.1-3.3 pad the list with "0.00": 0
                 percentiles[pct] = int(val)
-    samples_default = histogram.total if histogram is not None else 0
+    samples_default = histogram.total if histogram is not None else ios
     samples = _int(obj, "N", path, samples_default)
     return LatencyStats(
         samples=samples,
@@ -251,7 +266,7 @@ def _direction(value: Any, path: str, hist_is_total: bool) -> DirectionStats:
         total_ios=_int(obj, "total_ios", path, 0),
     )
     for kind in LATENCY_KINDS:
-        lat = _latency(obj.get(f"{kind}_ns"), f"{path}.{kind}_ns")
+        lat = _latency(obj.get(f"{kind}_ns"), f"{path}.{kind}_ns", stats.total_ios)
         if lat is not None:
             stats.latency[kind] = lat
     if hist_is_total and "clat" in stats.latency:
@@ -278,6 +293,8 @@ def _job(value: Any, path: str, global_options: dict[str, str], version: tuple[i
         raise _Shape(path, "no read, write or trim statistics")
     name = obj.get("jobname", "")
     port = obj.get("port")
+    if isinstance(port, float) and not math.isfinite(port):
+        raise _Shape(f"{path}.port", f"expected a port number, got {port!r}")
     return JobRecord(
         name=str(name),
         groupid=_int(obj, "groupid", path, 0),
@@ -335,6 +352,8 @@ def parse_document(doc: dict[str, Any], source: str = "<input>") -> FioRun:
         raise FioOutputError(source, f"wrong shape: {exc}") from None
     except (OverflowError, ValueError, TypeError) as exc:
         raise FioOutputError(source, f"wrong shape: {exc}") from None
+    except RecursionError:
+        raise FioOutputError(source, "wrong shape: nested too deeply") from None
 
 
 def iter_runs(data: bytes | str, source: str = "<input>") -> Iterator[FioRun]:
@@ -352,35 +371,50 @@ def read_fio_output(data: bytes | str, source: str = "<input>") -> FioRun:
     return parse_document(last, source)
 
 
-_DOC_END = re.compile(r"^\}[ \t]*$", re.MULTILINE)
+_DOC_END = re.compile(r"^\}[ \t\r]*$", re.MULTILINE)
 
 
 class DocumentStream:
     """Split a live ``--status-interval`` stream into documents as the bytes arrive.
 
     fio starts every document with a line ``{`` and ends it with a line ``}``; text between
-    documents (warnings, banners) is skipped. Documents are yielded as soon as they are complete.
+    documents (warnings, banners) is skipped. Documents are yielded as soon as they are complete,
+    whatever the chunk sizes (UTF-8 characters split across chunks are decoded whole).
     """
 
     def __init__(self, source: str = "<stream>") -> None:
         self.source = source
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._pending: list[str] = []
         self._buffer = ""
+        self._scanned = 0  # no document ends before this offset of the buffer (a line start)
+        self._first = True
 
     def feed(self, chunk: bytes | str) -> list[dict[str, Any]]:
-        self._buffer += chunk.decode("utf-8", errors="replace") if isinstance(chunk, bytes) else chunk
+        text = self._decoder.decode(chunk) if isinstance(chunk, bytes) else chunk
+        if self._first and text:
+            text, self._first = text.removeprefix("\ufeff"), False
+        self._pending.append(text)
+        if "}" not in text:
+            return []  # no document can have ended; joining only here keeps tiny chunks cheap
+        self._buffer += "".join(self._pending)
+        self._pending.clear()
         docs: list[dict[str, Any]] = []
         while True:
             start = _DOC_START.search(self._buffer)
             if start is None:
                 # keep a possible partial first line only
                 self._buffer = self._buffer[self._buffer.rfind("\n") + 1 :]
+                self._scanned = 0
                 return docs
-            end = _DOC_END.search(self._buffer, start.start())
+            end = _DOC_END.search(self._buffer, max(start.start(), self._scanned))
             if end is None:
                 self._buffer = self._buffer[start.start() :]
+                self._scanned = self._buffer.rfind("\n") + 1
                 return docs
             text = self._buffer[start.start() : end.end()]
             self._buffer = self._buffer[end.end() :]
+            self._scanned = 0
             try:
                 doc = orjson.loads(text)
             except orjson.JSONDecodeError:

@@ -120,7 +120,10 @@ class ResultSet:
     def resolve(self, rel: str) -> Path:
         """The path of a file of this set; refuses anything outside the set's directory."""
         root = self.path.resolve()
-        target = (root / rel).resolve()
+        try:
+            target = (root / rel).resolve()
+        except (OSError, ValueError, RuntimeError) as exc:  # NUL bytes, symlink loops
+            raise ResultSetError(f"{self.path / MANIFEST}: file {rel!r} is not a usable path: {exc}") from None
         if Path(rel).is_absolute() or not target.is_relative_to(root) or target == root:
             raise ResultSetError(f"{self.path / MANIFEST}: file {rel!r} lies outside the result set")
         return target
@@ -150,19 +153,29 @@ class ResultSet:
         target = Path(path)
         if target.exists():
             raise ResultSetError(f"{target}: already exists; choose another name or directory")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{_STAGING_PREFIX}", dir=target.parent))
         try:
-            manifest = Manifest(
-                name=name, created=datetime.now(timezone.utc).replace(microsecond=0),
-                plan=plan, provenance=provenance,
-            )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{_STAGING_PREFIX}", dir=target.parent))
+        except OSError as exc:
+            raise ResultSetError(f"{target}: cannot create: {exc.strerror or exc}") from None
+        try:
+            try:
+                manifest = Manifest(
+                    name=name, created=datetime.now(timezone.utc).replace(microsecond=0),
+                    plan=plan, provenance=provenance,
+                )
+            except ValidationError as exc:
+                raise ResultSetError(f"{target}: {_format_validation(exc)}") from None
             staged = cls(staging, manifest)
             for record, raw, jobfile in scenarios:
+                staged._check_directory_free(record)
                 staged._write_scenario_files(staging, record, raw, jobfile)
                 manifest.scenarios.append(record)
             staged.save_manifest()
-            os.rename(staging, target)
+            try:
+                os.rename(staging, target)  # refuses a directory created meanwhile unless it is empty
+            except OSError as exc:
+                raise ResultSetError(f"{target}: cannot create: {exc.strerror or exc}") from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -186,6 +199,17 @@ class ResultSet:
             _fsync_write(out / "job.fio", jobfile.encode("utf-8"))
             record.jobfile = f"{rel_dir}/job.fio"
 
+    def _check_directory_free(self, record: ScenarioRecord) -> None:
+        """Two keys whose names clean up to the same directory (e.g. 'kata qemu' and 'kata-qemu')
+        must not overwrite each other's raw files."""
+        rel_dir = scenario_dir(record.key)
+        for other in self.manifest.scenarios:
+            if other.key != record.key and scenario_dir(other.key) == rel_dir:
+                raise ResultSetError(
+                    f"{self.path}: scenarios {other.key.label()!r} and {record.key.label()!r} would share "
+                    f"the directory {rel_dir}; rename one runtime or pattern"
+                )
+
     def save_manifest(self) -> None:
         data = _drop_none(self.manifest.model_dump(mode="python"))
         write_atomic(self.path / MANIFEST, tomli_w.dumps(data).encode("utf-8"))
@@ -194,24 +218,33 @@ class ResultSet:
         self, record: ScenarioRecord, raw: list[tuple[str, bytes]], jobfile: str | None = None
     ) -> ScenarioRecord:
         """Save one scenario's raw files and record; replaces an earlier record of the same key
-        (for example an interrupted one that is being resumed)."""
+        (for example an interrupted one that is being resumed). On any failure the set is left as
+        it was: the earlier files are put back and the manifest is not changed."""
+        self._check_directory_free(record)
         staging = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.path))
-        trash: Path | None = None
+        trash = staging / "old"
+        final = self.path / scenario_dir(record.key)
+        before = list(self.manifest.scenarios)
+        moved_old = moved_new = False
         try:
             self._write_scenario_files(staging, record, raw, jobfile)
-            final = self.path / scenario_dir(record.key)
             if final.exists():
-                trash = Path(tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=self.path)) / "old"
                 os.rename(final, trash)
+                moved_old = True
             final.parent.mkdir(parents=True, exist_ok=True)
             os.rename(staging / scenario_dir(record.key), final)
-            kept = [s for s in self.manifest.scenarios if s.key != record.key]
-            self.manifest.scenarios = [*kept, record]
+            moved_new = True
+            self.manifest.scenarios = [*(s for s in before if s.key != record.key), record]
             self.save_manifest()
+        except BaseException:
+            self.manifest.scenarios = before
+            if moved_new:
+                os.rename(final, staging / "failed")
+            if moved_old:
+                os.rename(trash, final)
+            raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-            if trash is not None:
-                shutil.rmtree(trash.parent, ignore_errors=True)
         return record
 
     def update(self, **changes: Any) -> None:
@@ -222,8 +255,9 @@ class ResultSet:
 
     def delete(self) -> None:
         """Remove the whole set: renamed aside first, so a half-deleted set is never listed."""
-        aside = self.path.with_name(f".{self.path.name}{_STAGING_PREFIX}deleted")
-        os.rename(self.path, aside)
+        aside = Path(tempfile.mkdtemp(prefix=f".{self.path.name}{_STAGING_PREFIX}deleted-",
+                                      dir=self.path.parent))
+        os.rename(self.path, aside / "set")
         shutil.rmtree(aside, ignore_errors=True)
 
 

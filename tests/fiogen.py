@@ -373,3 +373,35 @@ PCT_LIST = local_spec(rw="randrw", numjobs=2, lat_percentiles=1, slat_percentile
 
 COMMON_RUNS = (LOCAL_CLONES, LOCAL_GROUP, LOCAL_JSON, STREAM_JSONPLUS, STREAM_JSON, TRIMWRITE,
                CS_CLONES, CS_GROUP, CS_JSON)
+
+
+# ---------------------------------------------------------------------------------------------
+# a stackhpc-io-tools result tree made of real fio output
+
+
+def stackhpc_tree(gen: FioGen, root: Path, runtimes: Iterable[str], patterns: Iterable[str],
+                  clients: Iterable[int], block_sizes: Iterable[str], fs: str = "ext4",
+                  fio31: bool = False) -> list[Path]:
+    """Lay out ``<runtime>/<fs>-<pattern>/<clients>/<client-dir>/<blocksize>.json`` with one real fio
+    json+ run per file (short, not time-based; each file its own run). ``fio31=True`` rewrites each
+    file into the fio 3.1 shape the StackHPC data has (as_fio31, a transformation of the real file).
+    Runtime names are labels: every file is made by bare fio on this machine."""
+    specs: dict[Path, RunSpec] = {}
+    for runtime in runtimes:
+        for pattern in patterns:
+            for count in clients:
+                for client in range(count):
+                    for bs in block_sizes:
+                        path = root / runtime / f"{fs}-{pattern}" / str(count) / f"client{client}" / f"{bs}.json"
+                        specs[path] = local_spec(
+                            rw=pattern, bs=bs, size="512k", runtime=None, time_based=None, lat_percentiles=1,
+                            description=f"{runtime} {pattern} {count} {client}",  # one run per file
+                        )
+    gen.prefetch(specs.values())
+    for path, spec in specs.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = gen.get(spec)
+        if fio31:
+            data = as_fio31(first_document(data), lat_percentiles=True).encode()
+        path.write_bytes(data)
+    return sorted(specs)

@@ -42,7 +42,7 @@ class RowKey(tuple):
 class LatencyRow:
     p50_us: float | None
     p99_us: float | None
-    source: str  # "bins" (merged json+ histogram) or "fio-percentiles" (no bins: upper bound)
+    source: str  # "bins" (merged json+ histogram), "fio-percentiles" (no bins: upper bound) or "none"
     samples: int
     mean_us: float | None
     histogram: Histogram | None
@@ -90,9 +90,9 @@ def _latency(clients: list[ClientSummary], kind: str) -> LatencyRow | None:
         )
     p50 = max((p.fio_percentiles.get(50.0, 0) for p in parts), default=0) or None
     p99 = max((p.fio_percentiles.get(99.0, 0) for p in parts), default=0) or None
-    return LatencyRow(
-        p50 / 1000 if p50 else None, p99 / 1000 if p99 else None, "fio-percentiles", samples, mean, None
-    )
+    # e.g. clat of fio < 3.18 with lat_percentiles=1: fio kept only the mean, min and max
+    source = "fio-percentiles" if p50 or p99 else "none"
+    return LatencyRow(p50 / 1000 if p50 else None, p99 / 1000 if p99 else None, source, samples, mean, None)
 
 
 def _flags(row: ScenarioRow, problems: int) -> list[str]:

@@ -197,8 +197,9 @@ class KubernetesStorage(BaseModel):
         return self
 
 
-DEFAULT_FIO_IMAGE = "docker.io/library/debian:bookworm-slim"
-"""Placeholder default; the Kubernetes runner documents the image it really uses."""
+DEFAULT_FIO_IMAGE = "kataio.local/fio:3.33"
+"""fio plus /bin/sh, built without any registry by scripts/lab/mkimage.py (docs/kubernetes-runner.md says
+how to load it onto nodes or push it); any image with fio >= 3 and a POSIX /bin/sh works."""
 
 
 class KubernetesTarget(BaseModel):
@@ -219,6 +220,13 @@ class KubernetesTarget(BaseModel):
         default_factory=dict,
         description="plan runtime name -> RuntimeClass name; unlisted names are used as is, "
                     "'runc' and 'default' mean the cluster's default runtime")
+    cpu_request: str = Field(default="10m", description="CPU request of each client pod (Kubernetes quantity)")
+    memory_request: str = Field(default="64Mi", description="memory request of each client pod")
+    memory_limit: str | None = Field(default=None, description="memory limit of each client pod (Kata sizes "
+                                     "the VM from it)")
+    baseline: Literal["none", "privileged-pod"] = Field(
+        default="none", description="how runtime 'bare' runs on Kubernetes: 'privileged-pod' (opt-in) runs fio "
+                                    "in a privileged pod in the node's namespaces on the same storage")
 
     @field_validator("kubeconfig")
     @classmethod
@@ -247,6 +255,20 @@ class KubernetesTarget(BaseModel):
     def _image(cls, value: str) -> str:
         if not _IMAGE.match(value):
             raise ValueError(f"image must be an image reference such as registry/name:tag (got {value!r})")
+        return value
+
+    @field_validator("cpu_request")
+    @classmethod
+    def _cpu(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{1,6}(\.\d{1,3})?m?", value):
+            raise ValueError(f"cpu_request must be a CPU quantity such as 100m or 0.5 (got {value!r})")
+        return value
+
+    @field_validator("memory_request", "memory_limit")
+    @classmethod
+    def _memory(cls, value: str | None, info) -> str | None:
+        if value is not None and not _K8S_QUANTITY.match(value):
+            raise ValueError(f"{info.field_name} must be a Kubernetes quantity such as 64Mi (got {value!r})")
         return value
 
     @field_validator("node_selector")

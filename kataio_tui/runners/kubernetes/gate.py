@@ -1,0 +1,59 @@
+"""The start gate each client pod runs: lay out fio's files, say ready, wait for the go line, run fio.
+
+The fio image needs only fio and a POSIX ``/bin/sh`` (dash's builtins ``echo`` and ``read``): no
+``sleep``, no ``mkfifo``. The container is created with ``stdin: true``, so ``read`` blocks on the
+container's stdin until the runner attaches and writes one line. The runner opens the attach
+streams of all clients first and then writes the go line to each in a tight loop, so the clients'
+measured I/O starts within milliseconds of each other. Laying out the data files happens *before*
+the gate (``fio --create_only=1``), so a slow layout cannot skew the start of measured I/O.
+
+The pod's log (stdout and stderr) therefore reads: fio's layout errors if any, a line
+:data:`READY`, a line :data:`GO`, then exactly what the measured fio wrote.
+"""
+
+from __future__ import annotations
+
+READY = "kataio-gate: ready"
+GO = "kataio-gate: go"
+LAYOUT_FAILED = "kataio-gate: layout failed"
+NO_GO = "kataio-gate: stdin closed before the go line"
+GO_LINE = b"go\n"
+
+JOB_DIR = "/etc/kataio"
+JOB_FILE = f"{JOB_DIR}/job.fio"
+LIVE_OPTIONS = ("--output-format=json+", "--status-interval=1")
+
+# $0 is the script name, $1 the job file; fio's own exit code is the container's.
+_SCRIPT = (
+    'fio --create_only=1 --output=/dev/null "$1" || {{ echo "{failed} (fio exit $?)"; exit 3; }}\n'
+    'echo "{ready}"\n'
+    'read go || {{ echo "{no_go}"; exit 4; }}\n'
+    'echo "{go}"\n'
+    'exec fio {live} "$1"\n'
+)
+
+
+def gate_command(job_file: str = JOB_FILE) -> list[str]:
+    """The container command of a client pod."""
+    script = _SCRIPT.format(failed=LAYOUT_FAILED, ready=READY, no_go=NO_GO, go=GO, live=" ".join(LIVE_OPTIONS))
+    return ["/bin/sh", "-c", script, "kataio-client", job_file]
+
+
+def split_log(log: bytes) -> tuple[bytes, bytes | None]:
+    """(what came before the go line, fio's output after it) of a client's full log; None when fio never
+    got the go line."""
+    marker = GO.encode() + b"\n"
+    at = log.find(marker)
+    if at < 0 or (at > 0 and log[at - 1:at] != b"\n"):
+        return log, None
+    return log[:at], log[at + len(marker):]
+
+
+def gate_failure(prelude: bytes) -> str | None:
+    """Why a client stopped before measuring, from the log text before the go line (None: no known reason)."""
+    text = prelude.decode("utf-8", errors="replace")
+    for marker in (LAYOUT_FAILED, NO_GO):
+        if marker in text:
+            detail = text.replace(READY, "").strip()
+            return detail[-1500:]
+    return None

@@ -103,10 +103,11 @@ def load_config(ctx: CheckContext, shown: str, host_path: str) -> KataConfig:
     return config
 
 
-def _config_key(shown_path: str, used: set[str]) -> str:
-    name = Path(shown_path.split(" -> ")[0]).name
+def _config_key(real_path: str, used: set[str]) -> str:
+    """configuration-<shim>.toml -> <shim>; a plain configuration.toml -> where it lives (etc, usr, opt)."""
+    name = Path(real_path).name
     if name == "configuration.toml":
-        key = {"/etc": "etc", "/usr": "usr"}.get(shown_path[:4], "opt")
+        key = {"/etc": "etc", "/usr": "usr"}.get(real_path[:4], "opt")
     else:
         key = name.removeprefix("configuration-").removesuffix(".toml")
     base, n = key, 2
@@ -188,7 +189,7 @@ def check_configs(ctx: CheckContext) -> list[Finding]:
                        "the shim is installed but has no configuration to start VMs with",
                        "reinstall Kata; kata-deploy writes configuration-<shim>.toml files")]
     used: set[str] = set()
-    return [_config_finding(ctx, load_config(ctx, shown, real), _config_key(shown, used)) for shown, real in files]
+    return [_config_finding(ctx, load_config(ctx, shown, real), _config_key(real, used)) for shown, real in files]
 
 
 # ---- kata-runtime check / env -------------------------------------------------------------------

@@ -7,6 +7,7 @@ import json
 import sys
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table as RichTable
 
 from kataio_tui.results.compare import Change
@@ -20,21 +21,25 @@ TREND_STYLE = {BETTER: "green", WORSE: "red", SAME: "", None: ""}
 def print_tables(result_set: ResultSet, tables: list[Table], console: Console | None = None) -> None:
     console = console or Console()
     prov = result_set.manifest.provenance
-    console.print(f"[bold]{result_set.name}[/bold]  ({result_set.path})")
-    made = [prov.made_by, f"fio {prov.fio_version}" if prov.fio_version else None,
+    console.print(f"[bold]{escape(result_set.name)}[/bold]  ({escape(str(result_set.path))})")
+    fio = prov.fio_version
+    made = [prov.made_by, (fio if fio.startswith("fio") else f"fio {fio}") if fio else None,
             ", ".join(prov.hosts) if prov.hosts else None, prov.kernel]
-    console.print("  " + " | ".join(x for x in made if x))
+    console.print("  " + escape(" | ".join(x for x in made if x)))
     if prov.notes:
-        console.print(f"  {prov.notes}", overflow="fold")
+        console.print(f"  {escape(prov.notes)}", overflow="fold")
     for table in tables:
-        rich_table = RichTable(title=table.title, title_justify="left", caption=table.note or None,
-                               caption_justify="left")
+        # title and note as lines of their own: as a table title rich would wrap them to its width
+        console.print(f"\n[bold]{escape(table.title)}[/bold]", overflow="fold")
+        rich_table = RichTable()
         for i, header in enumerate(table.headers):
-            rich_table.add_column(header, justify="left" if i == 0 else "right")
+            rich_table.add_column(escape(header), justify="left" if i == 0 else "right")
         for row in table.rows:
-            rich_table.add_row(*(f"[{TREND_STYLE[c.trend]}]{c.text}[/]" if TREND_STYLE[c.trend] else c.text
-                                 for c in row))
+            rich_table.add_row(*(f"[{TREND_STYLE[c.trend]}]{escape(c.text)}[/]" if TREND_STYLE[c.trend]
+                                 else escape(c.text) for c in row))
         console.print(rich_table)
+        if table.note:
+            console.print(escape(table.note), overflow="fold")
 
 
 def _fmt(value: float | None, signed: bool = False) -> str:
@@ -67,7 +72,7 @@ def print_changes(changes: list[Change], fmt: str, kind: str, fail_over: float |
     for c in changes:
         over = fail_over is not None and c.worse_by > fail_over
         mark = f"[red]{WORSE} worse[/]" if over else (f"[green]{BETTER}[/]" if (c.bw_pct or 0) > 5 else "")
-        table.add_row(c.key.runtime, c.key.pattern, format_size(c.key.block_size), str(c.key.clients),
+        table.add_row(escape(c.key.runtime), escape(c.key.pattern), format_size(c.key.block_size), str(c.key.clients),
                       _fmt(c.bw_a), _fmt(c.bw_b), _fmt(c.bw_pct, True), _fmt(c.p50_pct, True),
                       _fmt(c.p99_pct, True), mark)
     Console().print(table)

@@ -1,0 +1,184 @@
+"""Per-scenario aggregates, anomaly flags, report tables and exports on a result set made of real
+fio output from this test run. Expected values are computed here from the raw JSON, independently."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from fiogen import TRIM_FAILS, FioGen, fiogen, first_document, local_spec  # noqa: F401
+
+from kataio_tui.model.results import Provenance, ScenarioRecord
+from kataio_tui.results import report
+from kataio_tui.results.compare import compare_rows
+from kataio_tui.results.loader import load_set
+from kataio_tui.results.store import ResultSet
+from kataio_tui.results.tables import build_rows
+
+PROV = Provenance(made_by="test (bare fio on this machine; runtime names are labels)", kataio_version="0.1.0")
+SHORT = {"runtime": None, "time_based": None}
+
+
+def timed(tag: str, rw: str = "randread") -> object:
+    return local_spec(rw=rw, description=tag)
+
+
+SCENARIOS: dict[tuple[str, str, int], list] = {
+    # (runtime, pattern, planned clients): the real runs that are its client files
+    ("bare", "randread", 2): [timed("b0"), timed("b1")],
+    ("runc", "randread", 2): [timed("r0"), timed("r1")],
+    # one client ran 1 s, the other a few milliseconds; and only 2 of 3 planned client files
+    ("kata", "randread", 3): [timed("k0"), local_spec(rw="randread", size="256k", **SHORT, description="k1")],
+    # the null engine answers in tens of ns, direct I/O in tens of us: p99 is far above 100 x p50
+    ("gvisor", "randread", 2): [local_spec(rw="randread", ioengine="null", direct=None, size="4m", **SHORT),
+                                local_spec(rw="randread", size="256k", **SHORT, description="g1")],
+    ("bare", "randtrim", 1): [TRIM_FAILS],
+}
+
+
+@pytest.fixture(scope="module")
+def made(fiogen, tmp_path_factory) -> tuple[Path, dict]:  # noqa: F811
+    fiogen.prefetch([s for specs in SCENARIOS.values() for s in specs])
+    raw: dict[tuple[str, str, int], list[bytes]] = {}
+    scenarios = []
+    for key, specs in SCENARIOS.items():
+        raw[key] = [fiogen.get(s) for s in specs]
+        files = [(f"c{i}.json", data) for i, data in enumerate(raw[key])]
+        if key == ("runc", "randread", 2):
+            files.append(("broken.json", raw[key][0][:3000]))  # an unreadable third file
+        scenarios.append((ScenarioRecord(runtime=key[0], pattern=key[1], block_size=4096, clients=key[2]),
+                          files, None))
+    path = tmp_path_factory.mktemp("report") / "set"
+    ResultSet.create(path, "report test", PROV, scenarios=scenarios)
+    return path, raw
+
+
+def _bw_bytes(data: bytes) -> float:
+    doc = first_document(data)
+    return sum(j[d]["bw_bytes"] for j in doc["jobs"] for d in ("read", "write", "trim"))
+
+
+def _expanded(datas: list[bytes], kind: str) -> list[int]:
+    values = []
+    for data in datas:
+        for job in first_document(data)["jobs"]:
+            for ddir in ("read", "write", "trim"):
+                for ns, n in job[ddir][f"{kind}_ns"].get("bins", {}).items():
+                    values += [int(ns)] * n
+    return sorted(values)
+
+
+def _pct(values: list[int], p: float) -> int:
+    return values[math.ceil(Fraction(p) * len(values) / 100) - 1]
+
+
+@pytest.fixture(scope="module")
+def rows(made):
+    path, _ = made
+    loaded = load_set(path)
+    return loaded, {(r.key.runtime, r.key.pattern, r.key.clients): r for r in build_rows(loaded, "bare", ("clat",))}
+
+
+def test_bandwidth_summed_and_percent_of_baseline(rows, made):
+    _, raw = made
+    _, by_key = rows
+    for key, datas in raw.items():
+        row = by_key[key]
+        assert row.bw_mib_s == pytest.approx(sum(_bw_bytes(d) for d in datas) / 1048576, rel=1e-12)
+        assert row.client_bw_min == pytest.approx(min(_bw_bytes(d) for d in datas) / 1048576)
+        assert row.client_bw_max == pytest.approx(max(_bw_bytes(d) for d in datas) / 1048576)
+    bare, runc = by_key[("bare", "randread", 2)], by_key[("runc", "randread", 2)]
+    assert runc.pct_of_baseline == pytest.approx(100 * runc.bw_mib_s / bare.bw_mib_s)
+    assert bare.pct_of_baseline == pytest.approx(100.0)
+    assert by_key[("kata", "randread", 3)].pct_of_baseline is None  # no bare scenario with 3 clients
+
+
+def test_latency_from_the_merged_histogram(rows, made):
+    _, raw = made
+    _, by_key = rows
+    for key in [("bare", "randread", 2), ("runc", "randread", 2), ("gvisor", "randread", 2)]:
+        values = _expanded(raw[key], "clat")
+        lat = by_key[key].lat("clat")
+        assert lat.source == "bins" and lat.samples == len(values)
+        assert lat.p50_us == _pct(values, 50) / 1000 and lat.p99_us == _pct(values, 99) / 1000
+        assert lat.mean_us == pytest.approx(sum(
+            j["read"]["clat_ns"]["mean"] * j["read"]["clat_ns"]["N"]
+            for d in raw[key] for j in first_document(d)["jobs"]) / len(values) / 1000)
+
+
+def test_anomaly_flags(rows):
+    loaded, by_key = rows
+    assert by_key[("bare", "randread", 2)].flags == []
+    kata = by_key[("kata", "randread", 3)]
+    assert "only 2 of 3 client results" in kata.flags
+    assert any(f.startswith("client runtimes differ:") for f in kata.flags)
+    gvisor = by_key[("gvisor", "randread", 2)]
+    lat = gvisor.lat("clat")
+    assert lat.p99_us > 100 * lat.p50_us
+    assert any(f.startswith("clat p99 is ") and f.endswith("x p50") for f in gvisor.flags)
+    runc = by_key[("runc", "randread", 2)]
+    assert "1 unreadable file(s)" in runc.flags and runc.clients_reported == 2
+    assert [str(p) for p in loaded.problems][0].startswith("raw/runc/randread/bs4096/c2/r0/broken.json: truncated")
+    assert "fio error code(s) 25" in by_key[("bare", "randtrim", 1)].flags
+
+
+def test_csv_one_row_per_scenario(rows):
+    _, by_key = rows
+    text = report.to_csv(list(by_key.values()), "clat")
+    records = list(csv.DictReader(io.StringIO(text)))
+    required = ["runtime", "pattern", "block_size", "clients", "bw_mib_s", "iops", "pct_of_baseline", "p50_us", "p99_us"]
+    assert all(c in records[0] for c in required) and len(records) == len(by_key)
+    runc = next(r for r in records if r["runtime"] == "runc")
+    row = by_key[("runc", "randread", 2)]
+    assert runc["block_size"] == "4096" and runc["clients"] == "2"
+    assert float(runc["bw_mib_s"]) == pytest.approx(row.bw_mib_s, abs=0.001)
+    assert float(runc["pct_of_baseline"]) == pytest.approx(row.pct_of_baseline, abs=0.05)
+    assert float(runc["p99_us"]) == pytest.approx(row.lat("clat").p99_us, abs=0.001)
+    kata = next(r for r in records if r["runtime"] == "kata")
+    assert kata["pct_of_baseline"] == "" and "only 2 of 3" in kata["flags"]
+
+
+def test_json_and_markdown(rows):
+    _, by_key = rows
+    all_rows = list(by_key.values())
+    doc = json.loads(report.to_json(all_rows, "clat", {"name": "x"}))
+    assert doc["name"] == "x" and len(doc["scenarios"]) == len(all_rows)
+    assert {s["latency_source"] for s in doc["scenarios"]} >= {"bins"}
+    tables = report.bandwidth_tables(all_rows, "bare") + report.latency_tables(all_rows, "bare", "clat")
+    md = "\n".join(report.table_to_markdown(t) for t in tables)
+    header = next(line for line in md.splitlines() if line.startswith("| pattern | clients | "))
+    columns = [c.strip() for c in header.strip("|").split("|")]
+    assert columns[:3] == ["pattern", "clients", "bare"] and sorted(columns[3:]) == ["gvisor", "kata", "runc"]
+    assert "### Aggregate bandwidth, MiB/s, block size 4k (% of bare)" in md
+    assert "### clat latency p50 / p99, microseconds, block size 4k" in md
+
+
+def test_bandwidth_table_cells(rows):
+    _, by_key = rows
+    (table,) = report.bandwidth_tables(list(by_key.values()), "bare")
+    line = next(r for r in table.rows if r[0].text == "randread" and r[1].text == "2")
+    runc = by_key[("runc", "randread", 2)]
+    cell = line[table.headers.index("runc")]
+    assert f"{runc.pct_of_baseline:.0f}%" in cell.text and cell.trend == report.trend_of(runc.pct_of_baseline)
+    assert cell.text.endswith(" !")  # flagged (an unreadable file)
+
+
+def test_compare_rows_detects_worse(rows):
+    _, by_key = rows
+    base = [by_key[("bare", "randread", 2)]]
+    other = [by_key[("runc", "randread", 2)]]
+    # pretend the runc numbers came from a later run of the same scenario key
+    renamed = [type(other[0])(**{**{f: getattr(other[0], f) for f in other[0].__slots__}, "key": base[0].key})]
+    (change,) = compare_rows(base, renamed, "clat")
+    bw_pct = 100 * (renamed[0].bw_mib_s - base[0].bw_mib_s) / base[0].bw_mib_s
+    assert change.bw_pct == pytest.approx(bw_pct)
+    p99 = 100 * (renamed[0].lat("clat").p99_us - base[0].lat("clat").p99_us) / base[0].lat("clat").p99_us
+    assert change.p99_pct == pytest.approx(p99)
+    assert change.worse_by == pytest.approx(max(-bw_pct, change.p50_pct, p99, 0.0))
+    (same,) = compare_rows(base, base, "clat")
+    assert same.worse_by == 0.0 and same.bw_pct == 0.0

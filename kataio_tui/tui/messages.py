@@ -8,7 +8,11 @@ from typing import Any
 from textual.message import Message
 
 
-class WorkFailed(Message):
+class WorkerMessage(Message, bubble=False):
+    """Posted by a worker to the screen that started it; it has no business further up."""
+
+
+class WorkFailed(WorkerMessage, bubble=False):
     """Blocking work ended with an error a user can act on (a KataioError's one-line message)."""
 
     def __init__(self, what: str, error: str) -> None:
@@ -17,7 +21,7 @@ class WorkFailed(Message):
         self.error = error
 
 
-class Progress(Message):
+class Progress(WorkerMessage, bubble=False):
     """done of total for a named job; a newer one replaces an older one still queued."""
 
     def __init__(self, job: str, done: int, total: int) -> None:
@@ -30,13 +34,13 @@ class Progress(Message):
         return isinstance(message, Progress) and message.job == self.job
 
 
-class SetsScanned(Message):
+class SetsScanned(WorkerMessage, bubble=False):
     def __init__(self, entries: list[Any]) -> None:
         super().__init__()
         self.entries = entries
 
 
-class SetLoaded(Message):
+class SetLoaded(WorkerMessage, bubble=False):
     """A result set read and turned into scenario rows."""
 
     def __init__(self, path: Path, loaded: Any, rows: list[Any], seconds: float) -> None:
@@ -47,7 +51,7 @@ class SetLoaded(Message):
         self.seconds = seconds
 
 
-class ComparisonReady(Message):
+class ComparisonReady(WorkerMessage, bubble=False):
     def __init__(self, name_a: str, name_b: str, rows_a: list[Any], rows_b: list[Any]) -> None:
         super().__init__()
         self.name_a = name_a
@@ -56,19 +60,19 @@ class ComparisonReady(Message):
         self.rows_b = rows_b
 
 
-class ImportFinished(Message):
+class ImportFinished(WorkerMessage, bubble=False):
     def __init__(self, report: Any) -> None:
         super().__init__()
         self.report = report
 
 
-class SetDeleted(Message):
+class SetDeleted(WorkerMessage, bubble=False):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = path
 
 
-class FactsGathered(Message):
+class FactsGathered(WorkerMessage, bubble=False):
     def __init__(self, facts: Any) -> None:
         super().__init__()
         self.facts = facts

@@ -24,6 +24,9 @@ VARIABLE_DEFAULTS = {
     "series-4": "turquoise",
     "series-5": "yellowgreen",
     "series-6": "tomato",
+    # Textual's own CSS needs these; it derives them for colour themes but not for ansi ones
+    "ansi-background": "ansi_black",
+    "ansi-foreground": "ansi_white",
 }
 SERIES_VARIABLES = tuple(f"series-{i}" for i in range(1, 7))
 

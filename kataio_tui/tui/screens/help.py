@@ -28,7 +28,8 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text.assemble(("Keys", "bold"), f" on {self.below.__class__.__name__.removesuffix('Screen')}"
                                        "  (ctrl+p: every command; esc: close)"), classes="dialog-title")
             yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
-            yield Static(f"Rebind in {paths.config_file()} under [keymap], e.g. \"browse.open\" = \"enter,o\"",
+            config = getattr(self.app, "config_path", None) or paths.config_file()
+            yield Static(f"Rebind in {config} under [keymap], e.g. \"browse.open\" = \"enter,o\"",
                          classes="hint", markup=False)
 
     def on_mount(self) -> None:
@@ -40,6 +41,6 @@ class HelpScreen(ModalScreen[None]):
             if not binding.description:
                 continue
             rows.append((self.app.get_key_display(binding), binding.description, binding.id or ""))
-        for row in sorted(set(rows), key=lambda r: (r[2].split(".")[0] != "app", r[2])):
+        for row in sorted(set(rows), key=lambda r: (not r[2], r[2].split(".")[0] != "app", r[2], r[1], r[0])):
             table.add_row(*row)
         table.focus()

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
@@ -143,9 +144,11 @@ class ResultsScreen(KataioScreen):
         if tables and view.bandwidth is not None and view.latency is not None:
             keys = [f"{p}|{n}" for p, n in view.lines]
             bw = self.query_one("#bw", DataTable)
-            cursor = bw.cursor_coordinate
+            column = bw.cursor_coordinate.column if bw.row_count else 2  # first runtime column
             report_table.fill(bw, view.bandwidth, variables, keys)
-            bw.cursor_coordinate = cursor
+            # the cursor sits on the chosen scenario, so moving it and choosing by key agree
+            line = view.lines.index((c.pattern, c.clients)) if (c.pattern, c.clients) in view.lines else 0
+            bw.cursor_coordinate = Coordinate(line, min(column, len(view.bandwidth.headers) - 1))
             report_table.fill(self.query_one("#lat", DataTable), view.latency, variables, keys)
             self.query_one("#bw-title", Static).update(Text(view.bandwidth.title, style="bold"))
             self.query_one("#lat-title", Static).update(Text(view.latency.title, style="bold"))
@@ -158,9 +161,11 @@ class ResultsScreen(KataioScreen):
             f"{c.kind} (k) | baseline {c.baseline} (B)")
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
-        if self.view is None or self.choice is None or event.data_table.id not in ("bw", "lat"):
+        table = event.data_table
+        if self.view is None or self.choice is None or table.id not in ("bw", "lat") or not table.has_focus:
             return
-        row = event.coordinate.row
+        # the cursor now, not the event's: refilling a table queues highlights of its old positions
+        row = table.cursor_coordinate.row
         if 0 <= row < len(self.view.lines):
             pattern, clients = self.view.lines[row]
             if (pattern, clients) != (self.choice.pattern, self.choice.clients):

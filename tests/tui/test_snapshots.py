@@ -1,0 +1,85 @@
+"""Snapshots at 80x24 and 120x40 of the recorded real result set (deterministic: fixed data, relative
+paths, no clock). Update after an intended change with `pytest tests/tui --snapshot-update`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tui_support import REPO, settle
+
+from kataio_tui.tui import facts
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.fixture
+def snap_app(make_app, monkeypatch):
+    monkeypatch.chdir(REPO)  # the set's path shows as tests/tui/data/sample-set wherever the clone is
+    # host facts differ per machine; the home snapshot uses fixed ones
+    monkeypatch.setattr(facts, "gather", lambda: facts.HostFacts(
+        hostname="node-1", kernel="6.1.0-28-amd64", virtualization=None, kvm=True,
+        binaries={"fio": "/usr/bin/fio", "runc": "/usr/sbin/runc", "crun": None, "gVisor": "/usr/bin/runsc",
+                  "kata": None, "kata shim": None},
+        kube=facts.KubeContext(Path("/root/.kube/config"), "lab", "lab", "https://127.0.0.1:6443", "kataio"),
+    ))
+
+    def make(**kwargs):
+        # shown by the help screen; nothing is written there (the snapshot apps do not persist)
+        kwargs.setdefault("config_path", Path("~/.config/kataio/config.toml"))
+        return make_app(set_paths=[Path("tests/tui/data")], **kwargs)
+
+    return make
+
+
+async def _open_first(pilot) -> None:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_home(snap_compare, snap_app, size):
+    assert snap_compare(snap_app(start="home"), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_browse(snap_compare, snap_app, size):
+    assert snap_compare(snap_app(start="browse"), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_results(snap_compare, snap_app, size):
+    assert snap_compare(snap_app(start="browse"), terminal_size=size, run_before=_open_first)
+
+
+def test_results_cdf_alone_at_80x24(snap_compare, snap_app):
+    async def run_before(pilot):
+        await _open_first(pilot)
+        await pilot.press("g")
+        await pilot.pause()
+
+    assert snap_compare(snap_app(start="browse"), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", ["kataio-light", "kataio-contrast"])
+def test_results_in_other_themes(snap_compare, snap_app, theme):
+    assert snap_compare(snap_app(start="browse", theme=theme), terminal_size=(120, 40), run_before=_open_first)
+
+
+def test_scenario_drill_down(snap_compare, snap_app):
+    async def run_before(pilot):
+        await _open_first(pilot)
+        await pilot.press("down", "right", "enter")
+        await settle(pilot)
+
+    assert snap_compare(snap_app(start="browse"), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_help(snap_compare, snap_app):
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(snap_app(start="browse"), terminal_size=(80, 24), run_before=run_before)

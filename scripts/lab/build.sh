@@ -28,6 +28,7 @@ mkdir -p "$B"/{debs,root,src,apt/lists/partial,apt/archives/partial,apt/etc/sour
 
 # ---- 1. binary packages, unpacked ----------------------------------------------------------
 log "downloading binary packages"
+apt-cache show etcd-server >/dev/null 2>&1 || apt-get -q update >/dev/null   # a fresh machine has no lists yet
 PKGS="etcd-server containerd runc containernetworking-plugins golang-1.19-go golang-1.19-src golang-github-modern-go-reflect2-dev"
 # gVisor: Debian names the package runsc (older/newer releases may call it gvisor)
 if apt-cache show runsc >/dev/null 2>&1; then PKGS="$PKGS runsc"

@@ -43,6 +43,19 @@ for img in pause fio; do
     >>"$L/images.log" 2>&1 || fail "image import $img failed"
 done
 
+# the kubelet starts before the API server is ready: its ~5 s cAdvisor start-up overlaps with it
+start kubelet kubelet --kubeconfig="$STATE/kubeconfig-node" --hostname-override="$NODE_NAME" \
+  --address=127.0.0.1 --port="$KUBELET_PORT" --read-only-port=0 --healthz-port=0 \
+  --container-runtime=remote --container-runtime-endpoint="unix://$STATE/containerd.sock" \
+  --image-service-endpoint="unix://$STATE/containerd.sock" --pod-infra-container-image="$PAUSE_IMAGE" \
+  --root-dir="$STATE/kubelet" --cert-dir="$STATE/kubelet/pki" --volume-plugin-dir="$STATE/kubelet/plugins-exec" \
+  --fail-swap-on=false --cgroup-driver=cgroupfs --cgroups-per-qos=false --enforce-node-allocatable= \
+  --oom-score-adj=0 \
+  --make-iptables-util-chains=false --anonymous-auth=false --authorization-mode=Webhook \
+  --client-ca-file="$K/ca.crt" --node-labels=katacontainers.io/kata-runtime=true \
+  --containerd="$STATE/containerd.sock" --node-status-update-frequency=2s \
+  --resolv-conf=/etc/resolv.conf --image-gc-high-threshold=100 --eviction-hard= --v=1
+
 for i in $(seq 1 200); do
   curl -sf --cacert "$K/ca.crt" -H "Authorization: Bearer $ADMIN_TOKEN" "https://127.0.0.1:$API_PORT/readyz" >/dev/null 2>&1 && break
   kill -0 "$(cat "$PIDS/kube-apiserver.pid")" 2>/dev/null || fail "kube-apiserver exited (see $L/kube-apiserver.log)"
@@ -57,18 +70,6 @@ start kube-controller-manager kube-controller-manager --kubeconfig="$STATE/kubec
 start kube-scheduler kube-scheduler --kubeconfig="$STATE/kubeconfig" \
   --authentication-kubeconfig="$STATE/kubeconfig" --authorization-kubeconfig="$STATE/kubeconfig" \
   --bind-address=127.0.0.1 --secure-port=0 --port=0 --leader-elect=false
-
-start kubelet kubelet --kubeconfig="$STATE/kubeconfig-node" --hostname-override="$NODE_NAME" \
-  --address=127.0.0.1 --port="$KUBELET_PORT" --read-only-port=0 --healthz-port=0 \
-  --container-runtime=remote --container-runtime-endpoint="unix://$STATE/containerd.sock" \
-  --image-service-endpoint="unix://$STATE/containerd.sock" --pod-infra-container-image="$PAUSE_IMAGE" \
-  --root-dir="$STATE/kubelet" --cert-dir="$STATE/kubelet/pki" --volume-plugin-dir="$STATE/kubelet/plugins-exec" \
-  --fail-swap-on=false --cgroup-driver=cgroupfs --cgroups-per-qos=false --enforce-node-allocatable= \
-  --oom-score-adj=0 \
-  --make-iptables-util-chains=false --anonymous-auth=false --authorization-mode=Webhook \
-  --client-ca-file="$K/ca.crt" --node-labels=katacontainers.io/kata-runtime=true \
-  --containerd="$STATE/containerd.sock" --node-status-update-frequency=2s \
-  --resolv-conf=/etc/resolv.conf --image-gc-high-threshold=100 --eviction-hard= --v=1
 
 touch "$STATE/started"
 exec sleep infinity

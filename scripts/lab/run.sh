@@ -77,11 +77,11 @@ make_pki() {
   local K=$STATE/pki
   mkdir -p "$K"; (
   cd "$K"
-  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 7 -subj "/CN=kataio-lab-ca" 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout ca.key -out ca.crt -days 7 -subj "/CN=kataio-lab-ca" 2>/dev/null
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver" 2>/dev/null
   printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.0.0.1\n' >san.ext
   openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out apiserver.crt -days 7 -extfile san.ext 2>/dev/null
-  openssl req -newkey rsa:2048 -nodes -keyout kubelet-client.key -out kubelet-client.csr \
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout kubelet-client.key -out kubelet-client.csr \
     -subj "/O=system:masters/CN=kube-apiserver-kubelet-client" 2>/dev/null
   openssl x509 -req -in kubelet-client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out kubelet-client.crt -days 7 2>/dev/null
   openssl genrsa -out sa.key 2048 2>/dev/null
@@ -148,7 +148,7 @@ sys.exit(0 if ok and not n.get("spec", {}).get("taints") else 1)'
 
 cmd_up() {
   need_root; check_state_path
-  local t0; t0=$(date +%s.%N)
+  local t0=$EPOCHREALTIME
   [ -f "$CACHE/BUILT" ] || cmd_build
   if holder_alive; then
     echo "k8s-lab: already running" >&2; echo "$STATE/kubeconfig"; return 0
@@ -197,7 +197,7 @@ EOP
     sleep 0.1
   done
   node_ready || die "node $NODE_NAME did not become Ready within 60 s (see $STATE/logs/kubelet.log)"
-  printf 'k8s-lab: up in %.1f s (gvisor=%s)\n' "$(echo "$(date +%s.%N) - $t0" | bc 2>/dev/null || echo 0)" "$HAS_GVISOR" >&2
+  printf 'k8s-lab: up in %s s (gvisor=%s)\n' "$(python3 -c "print(round($EPOCHREALTIME - $t0, 1))")" "$HAS_GVISOR" >&2
   echo "$STATE/kubeconfig"
 }
 
@@ -210,7 +210,7 @@ lab_pids() { # every process that the lab started: those in its mount namespace,
     [ "$p" = $$ ] && continue
     if [ -n "$ns" ] && [ "$(stat -L -c %i "/proc/$p/ns/mnt" 2>/dev/null)" = "$ns" ]; then echo "$p"; continue; fi
     if [ -n "$holder" ] && [ "$(awk '{print $6}' "/proc/$p/stat" 2>/dev/null)" = "$holder" ]; then echo "$p"; continue; fi
-    if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -qF -e "$STATE/runsc-root" -e "$STATE/runc-root" -e "$STATE/containerd"; then
+    if { tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qF -e "$STATE/runsc-root" -e "$STATE/runc-root" -e "$STATE/containerd"; then
       echo "$p"; fi
   done
 }
@@ -223,11 +223,12 @@ stop_pid() { # pid [ticks]
 }
 
 cleanup_state() {
-  local c p left
+  local c p left alive
   # 1. the recorded processes, kubelet first so that it does not restart pods
-  for c in kubelet kube-scheduler kube-controller-manager; do
-    [ -f "$STATE/pids/$c.pid" ] && stop_pid "$(cat "$STATE/pids/$c.pid")"
+  for c in kube-scheduler kube-controller-manager; do
+    [ -f "$STATE/pids/$c.pid" ] && kill "$(cat "$STATE/pids/$c.pid")" 2>/dev/null
   done
+  [ -f "$STATE/pids/kubelet.pid" ] && stop_pid "$(cat "$STATE/pids/kubelet.pid")" 20
   # 2. pod sandboxes and containers (their shims and processes were started by the lab's containerd)
   if holder_alive && [ -S "$STATE/containerd.sock" ]; then
     local h; h=$(cat "$STATE/pids/holder.pid")
@@ -237,9 +238,16 @@ cleanup_state() {
       timeout 10 nsenter -t "$h" -m "$CACHE/bin/ctr" --address "$STATE/containerd.sock" -n k8s.io tasks kill -s SIGKILL "$c" >/dev/null 2>&1 || true
     done
   fi
-  for c in containerd kube-apiserver etcd holder; do
-    [ -f "$STATE/pids/$c.pid" ] && stop_pid "$(cat "$STATE/pids/$c.pid")"
+  local pids=() i
+  for c in containerd kube-apiserver etcd holder; do   # the rest together: state is throwaway
+    [ -f "$STATE/pids/$c.pid" ] || continue
+    pids+=("$(cat "$STATE/pids/$c.pid")"); kill "${pids[-1]}" 2>/dev/null || true
   done
+  for i in $(seq 1 20); do
+    alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive = 0 ] && break; sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   # 3. anything left that the lab started (shims, sandboxes): same mount namespace or naming $STATE
   for i in 1 2 3; do
     left=$(lab_pids)

@@ -38,7 +38,7 @@ def session_or_skip(ctx: CheckContext) -> ClusterSession:
     try:
         return cluster_session(ctx)
     except ClusterAccessError as exc:
-        raise SkipCheck(f"no connection to the cluster: {exc} (see cluster.api)", exc.remedy) from None
+        raise SkipCheck(f"no connection to the cluster ({exc.kind}; see cluster.api)") from None
 
 
 def api_status(exc: BaseException) -> int | None:

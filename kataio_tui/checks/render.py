@@ -45,7 +45,7 @@ def result_details(result: CheckResult) -> Text:
 def results_table(results: Sequence[CheckResult], title: str, unicode: bool = True) -> Table:
     table = Table(title=title, title_justify="left", show_lines=True, expand=True)
     table.add_column("status", no_wrap=True, width=7)
-    table.add_column("check", ratio=1, min_width=14)
+    table.add_column("check", ratio=1, min_width=14, overflow="fold")
     table.add_column("observed / meaning / fix", ratio=4)
     for result in results:
         check = Text(result.title)

@@ -329,16 +329,30 @@ def test_containerd_config_option_points_elsewhere(tmp_path):
 
 # ---- OCI runtimes and fio, for real --------------------------------------------------------------
 
-def test_real_oci_runtimes_with_versions():
+def test_real_oci_runtimes_are_probed_with_a_container():
     result = run_ids("runtimes.oci")["runtimes.oci"]
-    for name in ("runc", "crun", "runsc"):
+    lines = dict(line.split(": ", 1) for line in result.observed.splitlines())
+    assert set(lines) == {"runc", "crun", "runsc"}
+    for name in lines:
         binary = shutil.which(name, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
-        if binary:
-            first = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-            assert f"({first})" in result.observed
-        else:
-            assert f"{name}: not found" in result.observed
-    assert result.status is (Status.PASS if shutil.which("runc", path="/usr/sbin:/usr/bin:/sbin:/bin") else Status.WARN)
+        if binary is None:
+            assert lines[name].startswith("not usable")
+            continue
+        version = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+        assert f"({version})" in lines[name]
+        if lines[name].startswith("usable"):
+            assert "ran `fio --version` in a container" in lines[name]
+    assert (result.status is Status.PASS) == lines["runc"].startswith("usable")
+
+
+def test_oci_runtimes_in_a_tree_are_only_looked_for(tmp_path):
+    result = run_ids("runtimes.oci", root=FIXTURES / "intel-baremetal")["runtimes.oci"]
+    assert result.status is Status.WARN and "runc: not found" in result.observed
+    root = fixture_copy("intel-baremetal", tmp_path)
+    (root / "usr/sbin").mkdir(parents=True)
+    shutil.copy("/bin/true", root / "usr/sbin/runc")
+    result = run_ids("runtimes.oci", root=root)["runtimes.oci"]
+    assert result.status is Status.PASS and "runc: /usr/sbin/runc (not run: --root is not /)" in result.observed
 
 
 def test_real_fio_version_and_libaio(fio):

@@ -19,8 +19,9 @@ CRI_PLUGIN_IDS = {1: "cri", 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cr
 CRIO_CONFIG = "/etc/crio/crio.conf"
 CRIO_DROP_IN_DIR = "/etc/crio/crio.conf.d"
 KATA_RUNTIME_TYPE = re.compile(r"^io\.containerd\.kata(-[a-z0-9-]+)?\.v2$")
-OCI_RUNTIMES = (("runc", "the study's runC baseline"), ("crun", "a crun comparison"),
-                ("runsc", "a gVisor comparison"))
+OCI_RUNTIMES = (("runc", "runC baseline (the study's)"), ("crun", "crun comparison"),
+                ("runsc", "gVisor comparison"))
+LOCAL_NAMES = ("runc", "crun", "gvisor")  # the same runtimes by their plan names (runners/availability.py)
 
 
 class ConfigError(Exception):
@@ -216,19 +217,27 @@ def check_crio(ctx: CheckContext) -> Finding:
 
 
 def check_oci_runtimes(ctx: CheckContext) -> Finding:
-    lines = []
-    missing = []
-    for name, purpose in OCI_RUNTIMES:
-        binary = find_binary(ctx, name)
-        if binary is None:
-            missing.append((name, purpose))
-            lines.append(f"{name}: not found")
-        else:
-            lines.append(f"{name}: {binary} ({_version_line(ctx, binary)})")
+    """On this machine: the local runner's own availability probe (a real container running
+    `fio --version` per runtime); in a file tree: which binaries are there."""
+    if ctx.live_host:
+        from kataio_tui.runners.availability import local_runtime_status
+
+        available = {}
+        lines = []
+        for (binary, purpose), runtime in zip(OCI_RUNTIMES, LOCAL_NAMES):
+            status = local_runtime_status(runtime, probe=True)
+            available[binary] = status.available
+            version = f" ({status.version})" if status.version else ""
+            lines.append(f"{binary}: {'usable' if status.available else 'not usable'}{version}: {status.reason}")
+    else:
+        available = {name: find_binary(ctx, name) is not None for name, _ in OCI_RUNTIMES}
+        lines = [f"{name}: {find_binary(ctx, name) or 'not found'} (not run: --root is not /)"
+                 if available[name] else f"{name}: not found" for name, _ in OCI_RUNTIMES]
     observed = "\n".join(lines)
+    missing = [(name, purpose) for name, purpose in OCI_RUNTIMES if not available[name]]
     if not missing:
-        return passed(observed, "runc, crun and runsc are installed: every local comparison runtime is available")
-    unavailable = "; ".join(f"no {purpose} without {name}" for name, purpose in missing)
+        return passed(observed, "runc, crun and runsc are usable: every local comparison runtime is available")
+    unavailable = "; ".join(f"{name} is not usable, so no {purpose}" for name, purpose in missing)
     if missing[0][0] == "runc":
-        return warned(observed, unavailable, "install runc (apt-get install runc)")
-    return passed(observed, f"runc is installed; {unavailable}")
+        return warned(observed, unavailable, "install runc (apt-get install runc) and run kataio as root")
+    return passed(observed, f"runc is usable; {unavailable}")

@@ -8,10 +8,15 @@ from kataio_tui.checks import cluster, container_runtimes, cpu, fio_checks, host
 from kataio_tui.checks.canary import check_canaries, canary_timeout
 from kataio_tui.checks.engine import Check
 from kataio_tui.checks.options import CheckOptions
+from kataio_tui.runners.availability import PROBE_TIMEOUT_S
 
 
 def _command_timeout(options: CheckOptions) -> float:
     return options.command_timeout_s * 2 + 5
+
+
+def _probe_timeout(options: CheckOptions) -> float:
+    return PROBE_TIMEOUT_S * len(container_runtimes.OCI_RUNTIMES) + 10
 
 
 def _request_timeout(options: CheckOptions) -> float:
@@ -33,7 +38,7 @@ HOST_CHECKS: tuple[Check, ...] = (
     Check("runtimes.containerd", "containerd runtime handlers", "host", container_runtimes.check_containerd,
           _command_timeout),
     Check("runtimes.crio", "CRI-O runtimes", "host", container_runtimes.check_crio),
-    Check("runtimes.oci", "OCI runtimes", "host", container_runtimes.check_oci_runtimes, _command_timeout),
+    Check("runtimes.oci", "OCI runtimes", "host", container_runtimes.check_oci_runtimes, _probe_timeout),
     Check("fio.binary", "fio", "host", fio_checks.check_fio, _command_timeout),
     Check("fio.target", "fio target directory", "host", fio_checks.check_target, _command_timeout),
 )

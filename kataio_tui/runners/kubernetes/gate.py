@@ -13,6 +13,7 @@ The pod's log (stdout and stderr) therefore reads: fio's layout errors if any, a
 
 from __future__ import annotations
 
+MOUNT = "kataio-mount:"
 READY = "kataio-gate: ready"
 GO = "kataio-gate: go"
 LAYOUT_FAILED = "kataio-gate: layout failed"
@@ -23,8 +24,11 @@ JOB_DIR = "/etc/kataio"
 JOB_FILE = f"{JOB_DIR}/job.fio"
 LIVE_OPTIONS = ("--output-format=json+", "--status-interval=1")
 
-# $0 is the script name, $1 the job file; fio's own exit code is the container's.
+# $0 is the script name, $1 the job file, $2 the data mount path; fio's own exit code is the container's.
+# The mount lines (root, data mount, Kata's kataShared) tell which file system the I/O really went through.
 _SCRIPT = (
+    'while read -r src dst rest; do case "$dst" in / | "$2") echo "{mount} $src $dst $rest" ;; *)\n'
+    '  case "$src" in kataShared) echo "{mount} $src $dst $rest" ;; esac ;; esac; done < /proc/mounts\n'
     'fio --create_only=1 --output=/dev/null "$1" || {{ echo "{failed} (fio exit $?)"; exit 3; }}\n'
     'echo "{ready}"\n'
     'read go || {{ echo "{no_go}"; exit 4; }}\n'
@@ -33,10 +37,17 @@ _SCRIPT = (
 )
 
 
-def gate_command(job_file: str = JOB_FILE) -> list[str]:
+def gate_command(mount_path: str, job_file: str = JOB_FILE) -> list[str]:
     """The container command of a client pod."""
-    script = _SCRIPT.format(failed=LAYOUT_FAILED, ready=READY, no_go=NO_GO, go=GO, live=" ".join(LIVE_OPTIONS))
-    return ["/bin/sh", "-c", script, "kataio-client", job_file]
+    script = _SCRIPT.format(mount=MOUNT, failed=LAYOUT_FAILED, ready=READY, no_go=NO_GO, go=GO,
+                            live=" ".join(LIVE_OPTIONS))
+    return ["/bin/sh", "-c", script, "kataio-client", job_file, mount_path]
+
+
+def mount_lines(prelude: bytes) -> list[str]:
+    """The /proc/mounts lines the gate printed (without the marker)."""
+    text = prelude.decode("utf-8", errors="replace")
+    return [line[len(MOUNT):].strip() for line in text.splitlines() if line.startswith(MOUNT)]
 
 
 def split_log(log: bytes) -> tuple[bytes, bytes | None]:
@@ -54,6 +65,7 @@ def gate_failure(prelude: bytes) -> str | None:
     text = prelude.decode("utf-8", errors="replace")
     for marker in (LAYOUT_FAILED, NO_GO):
         if marker in text:
-            detail = text.replace(READY, "").strip()
+            detail = "\n".join(line for line in text.splitlines()
+                               if line.strip() and not line.startswith((MOUNT, READY)))
             return detail[-1500:]
     return None

@@ -1,0 +1,308 @@
+"""The local runner: every scenario's N fio clients on this host, bare or in containers.
+
+Per scenario: check the runtime (once per run, with a real probe container), lay the data files
+out in each client's directory with the host's fio (``--create_only=1``, not measured), launch
+every client parked, release them together, stream their ``--status-interval`` output into
+ClientProgress events, keep each client's final json+ document as fio wrote it, and remove the
+containers. Data files stay for the run's next scenarios and are removed by :meth:`close`.
+
+Directories: ``<plan.directory>/kataio-<run id>/client-<i>/`` (data, fio's working directory);
+``<state>/<run id>/`` holds job files and OCI bundles (state: /run/kataio as root, else the
+temporary directory).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from kataio_tui import __version__
+from kataio_tui.errors import KataioError
+from kataio_tui.fio.jobfile import LAYOUT_ARGS
+from kataio_tui.fio.reader import FioOutputError, read_fio_output
+from kataio_tui.fio.summary import client_summaries
+from kataio_tui.model.plan import Plan
+from kataio_tui.model.results import Provenance, ScenarioKey
+from kataio_tui.runners.availability import RuntimeStatus, local_runtime_status, oci_tool
+from kataio_tui.runners.driver import ScenarioOutcome
+from kataio_tui.runners.events import ClientResult, Emit, Event
+from kataio_tui.runners.fio_errors import FioFailure, diagnose
+from kataio_tui.runners.fio_stream import ClientStream, start_skew_s
+from kataio_tui.runners.local_clients import BareClient, LocalClient, OciClient
+from kataio_tui.runners.local_oci import force_delete, list_containers, remove_bundle
+
+GVISOR_NOTE = ("gVisor (runsc) implements O_DIRECT and libaio inside its own kernel (the Sentry), not "
+               "with the host's block layer: its numbers are not like-for-like with bare and runC.")
+
+
+def default_state_root() -> Path:
+    run = Path("/run")
+    if os.geteuid() == 0 and run.is_dir():
+        return run / "kataio"
+    return Path(tempfile.gettempdir()) / f"kataio-{os.geteuid()}"
+
+
+def _fs_type(path: Path) -> str | None:
+    """The file system type of the mount holding path (from /proc/self/mounts)."""
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return None
+    best, fstype = "", None
+    target = str(path.resolve())
+    for line in lines:
+        parts = line.split()
+        if len(parts) >= 3 and (target == parts[1] or target.startswith(parts[1].rstrip("/") + "/")):
+            if len(parts[1]) >= len(best):
+                best, fstype = parts[1], parts[2]
+    return fstype
+
+
+def _os_name() -> str | None:
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    return None
+
+
+class LocalRunner:
+    """ScenarioRunner for target = "local"."""
+
+    def __init__(self, state_root: Path | None = None, probe: bool = True) -> None:
+        self.state_root = state_root or default_state_root()
+        self.probe = probe
+        self.run_id = ""
+        self.state: Path | None = None
+        self.data_root: Path | None = None
+        self.status: dict[str, RuntimeStatus] = {}
+        self._fio = shutil.which("fio") or "fio"
+        self._scenario = 0
+        self._live: list[LocalClient] = []
+        self._emit_lock = threading.Lock()
+
+    # ---- ScenarioRunner --------------------------------------------------------------------
+
+    def prepare(self, plan: Plan, run_id: str) -> Provenance:
+        if plan.target != "local":
+            raise KataioError(f"the local runner cannot run a plan whose target is {plan.target!r}")
+        self.run_id = run_id
+        self.state = self.state_root / run_id
+        self.state.mkdir(parents=True, exist_ok=True)
+        self.data_root = Path(plan.directory) / f"kataio-{run_id}"
+        try:
+            self.data_root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KataioError(f"directory {plan.directory}: cannot create the clients' directories there: "
+                              f"{exc.strerror}") from None
+        self.status = {rt: local_runtime_status(rt, probe=self.probe, state_dir=self.state) for rt in plan.runtimes}
+        runtimes = {
+            rt: {k: v for k, v in {"available": s.available, "reason": s.reason, "version": s.version,
+                                   **s.details}.items() if v not in (None, "")}
+            for rt, s in self.status.items()
+        }
+        notes = [GVISOR_NOTE] if "gvisor" in plan.runtimes else []
+        return Provenance(
+            made_by="kataio run (local)", kataio_version=__version__,
+            fio_version=local_runtime_status("bare").version, hosts=[socket.gethostname()],
+            kernel=platform.release(), runtimes=runtimes, notes=" ".join(notes) or None,
+            os=_os_name(), cpu_count=os.cpu_count(), directory=plan.directory,
+            directory_fs=_fs_type(self.data_root),
+        )
+
+    def run_scenario(self, plan: Plan, key: ScenarioKey, jobfile: str, emit: Emit,
+                     cancel: threading.Event) -> ScenarioOutcome:
+        assert self.state is not None and self.data_root is not None, "prepare() first"
+        status = self.status.get(key.runtime) or local_runtime_status(key.runtime)
+        if not status.available:
+            return ScenarioOutcome("failed", failure=f"runtime {key.runtime} is unavailable on this host: "
+                                   f"{status.reason}", diagnosis=status.reason,
+                                   remedy="install or fix the runtime, or remove it from the plan's runtimes")
+        self._scenario += 1
+        ctl = self.state / f"s{self._scenario}"
+        ctl.mkdir(parents=True, exist_ok=True)
+        (ctl / "job.fio").write_text(jobfile, encoding="utf-8")
+        dirs = [self.data_root / f"client-{i}" for i in range(key.clients)]
+        for d in dirs:
+            d.mkdir(parents=True, exist_ok=True)
+        safe_emit = self._locked(emit)
+        try:
+            layout = self._layout(plan, ctl / "job.fio", dirs, cancel)
+            if cancel.is_set():
+                return ScenarioOutcome("interrupted")
+            if layout is not None:
+                return ScenarioOutcome("failed", failure=f"laying out the data files: {layout.message}",
+                                       diagnosis=layout.diagnosis, remedy=layout.remedy)
+            clients = self._clients(plan, key, ctl, dirs, safe_emit)
+            return self._run_clients(plan, key, clients, safe_emit, cancel)
+        finally:
+            for client in self._live:
+                client.cleanup()
+            self._live = []
+            shutil.rmtree(ctl, ignore_errors=True)
+
+    def close(self, keep_files: bool) -> list[str]:
+        notes: list[str] = []
+        for client in self._live:
+            client.cleanup()
+        self._live = []
+        for name in {rt for rt in self.status if oci_tool(rt) is not None}:
+            tool = oci_tool(name)
+            for cid in list_containers(tool):
+                if cid.startswith(f"kataio-{self.run_id}-"):
+                    force_delete(tool, cid)
+                    notes.append(f"removed leftover container {cid} ({name})")
+        if self.state is not None:
+            remove_bundle(self.state)
+        if self.data_root is not None and self.data_root.exists():
+            if keep_files:
+                notes.append(f"data files kept in {self.data_root}")
+            else:
+                shutil.rmtree(self.data_root, ignore_errors=True)
+        return notes
+
+    # ---- steps -----------------------------------------------------------------------------
+
+    def _locked(self, emit: Emit) -> Emit:
+        def locked(event: Event) -> None:
+            with self._emit_lock:
+                emit(event)
+        return locked
+
+    def _layout(self, plan: Plan, jobfile: Path, dirs: list[Path], cancel: threading.Event) -> FioFailure | None:
+        """Create every client's data files before the measured start (fio --create_only=1)."""
+        procs = [subprocess.Popen([self._fio, *LAYOUT_ARGS, str(jobfile)], cwd=d, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+                 for d in dirs]
+        deadline = time.monotonic() + plan.timeouts.scenario_grace
+        timed_out = False
+        try:
+            while any(p.poll() is None for p in procs):
+                if cancel.wait(0.05):
+                    break
+                if time.monotonic() > deadline:
+                    timed_out = True
+                    break
+        finally:
+            for p in procs:
+                if p.poll() is None:
+                    os.killpg(p.pid, 9)
+                    p.wait()
+        errors = []
+        for p in procs:
+            assert p.stderr is not None
+            errors.append(p.stderr.read().decode("utf-8", errors="replace"))
+            p.stderr.close()
+        if cancel.is_set():
+            return None
+        if timed_out:
+            return FioFailure(f"did not finish within timeouts.scenario_grace = {plan.timeouts.scenario_grace:g} s",
+                              "laying out the files is too slow",
+                              "raise timeouts.scenario_grace or use a smaller fio.filesize")
+        for p, err in zip(procs, errors):
+            if p.returncode != 0:
+                return diagnose(err)
+        return None
+
+    def _clients(self, plan: Plan, key: ScenarioKey, ctl: Path, dirs: list[Path], emit: Emit) -> list[LocalClient]:
+        expected = plan.scenario_seconds()
+        clients: list[LocalClient] = []
+        tool = oci_tool(key.runtime) if key.runtime != "bare" else None
+        for i, d in enumerate(dirs):
+            stream = ClientStream(key, i, expected, emit, source=f"{key.label()} client {i}")
+            if key.runtime == "bare":
+                clients.append(BareClient(i, stream, self._fio, ctl / "job.fio", d))
+            elif tool is not None:
+                cid = f"kataio-{self.run_id}-s{self._scenario}-c{i}"
+                clients.append(OciClient(i, stream, tool, cid, ctl / f"bundle-{i}", ctl, d))
+            else:
+                raise KataioError(f"runtime {key.runtime} has no local client implementation here")
+        return clients
+
+    def _run_clients(self, plan: Plan, key: ScenarioKey, clients: list[LocalClient], emit: Emit,
+                     cancel: threading.Event) -> ScenarioOutcome:
+        self._live = clients
+        start_timeout = plan.timeouts.start
+        with ThreadPoolExecutor(max_workers=min(16, len(clients))) as pool:
+            list(pool.map(lambda c: c.launch(start_timeout), clients))
+            failed = [c for c in clients if c.launch_error]
+            if failed or cancel.is_set():
+                self._stop_all(plan)
+                if cancel.is_set():
+                    return ScenarioOutcome("interrupted")
+                first = failed[0]
+                return ScenarioOutcome("failed", failure=f"client {first.index} did not start: {first.launch_error}",
+                                       diagnosis=f"{key.runtime} could not create the container",
+                                       remedy="see the runtime's message; `kataio check` lists host problems")
+            list(pool.map(lambda c: c.release(), clients))
+        deadline = time.monotonic() + plan.scenario_seconds() + plan.timeouts.scenario_grace
+        hung = False
+        while not all(c.finished() for c in clients):
+            if cancel.wait(0.1):
+                self._stop_all(plan)
+                return ScenarioOutcome("interrupted")
+            if time.monotonic() > deadline:
+                hung = True
+                self._stop_all(plan)
+                break
+        for c in clients:
+            c.join_output(5.0)
+            c.cleanup()
+        return self._assess(key, clients, emit, hung, plan)
+
+    def _stop_all(self, plan: Plan) -> None:
+        grace = min(2.0, plan.timeouts.stop)
+        with ThreadPoolExecutor(max_workers=min(16, max(1, len(self._live)))) as pool:
+            list(pool.map(lambda c: c.stop(grace), self._live))
+        for c in self._live:
+            c.join_output(2.0)
+
+    def _assess(self, key: ScenarioKey, clients: list[LocalClient], emit: Emit, hung: bool,
+                plan: Plan) -> ScenarioOutcome:
+        files: list[tuple[str, bytes]] = []
+        problems: list[tuple[int, FioFailure]] = []
+        good_streams = []
+        for c in clients:
+            data = c.stream.result_bytes()
+            errors: list[int] = []
+            run = None
+            if data is not None:
+                try:
+                    run = read_fio_output(data, f"client-{c.index}.json")
+                    errors = [j.error for j in run.jobs]
+                except FioOutputError:
+                    run = None
+            ok = run is not None and not any(errors) and c.exit_code in (0, None) and not c.launch_error
+            if ok:
+                files.append((f"client-{c.index}.json", data))
+                good_streams.append(c.stream)
+                bw = sum(s.bw_bytes for s in client_summaries(run, f"client-{c.index}"))
+                emit(ClientResult(key, c.index, True, bw))
+            else:
+                failure = diagnose(c.launch_error or c.stderr_text, errors)
+                if hung:
+                    failure = FioFailure(f"did not finish within ramp + runtime + timeouts.scenario_grace "
+                                         f"({plan.scenario_seconds() + plan.timeouts.scenario_grace:g} s); "
+                                         f"{failure.message}", "the client hung", "look at the host's load and "
+                                         "the target file system")
+                problems.append((c.index, failure))
+                emit(ClientResult(key, c.index, False, message=failure.message))
+        skew = start_skew_s(good_streams)
+        if not problems:
+            return ScenarioOutcome("ok", files, skew)
+        index, first = problems[0]
+        which = f"client {index}" if len(clients) > 1 else "fio"
+        more = f" ({len(problems)} of {len(clients)} clients failed)" if len(problems) > 1 else ""
+        return ScenarioOutcome("partial" if files else "failed", files, skew,
+                               failure=f"{which}: {first.message}{more}", diagnosis=first.diagnosis,
+                               remedy=first.remedy)

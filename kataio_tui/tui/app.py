@@ -46,7 +46,7 @@ class KataioApp(App[None]):
         Binding("4", "go('plan')", "Plan", id="app.plan", show=False),
         Binding("5", "go('run')", "Run", id="app.run", show=False),
         Binding("ctrl+t", "next_theme", "Next theme", id="app.theme", show=False),
-        Binding("ctrl+s", "screenshot", "SVG screenshot", id="app.screenshot", show=False),
+        Binding("f12", "screenshot", "SVG screenshot", id="app.screenshot", show=False),
     ]
 
     def __init__(
@@ -62,6 +62,7 @@ class KataioApp(App[None]):
         self.config_path = config_path
         self.set_paths = list(set_paths or [])
         self.export_dir = self.config.export_dir or Path.cwd()
+        self.check_options = None  # CheckOptions for the checks screen; None: this host, defaults
         self._start = start or ("browse" if self.set_paths else "home")
         self._persist_theme = persist_theme
         self._theme_ready = False

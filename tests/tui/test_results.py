@@ -117,7 +117,7 @@ async def test_export_csv_markdown_and_svg(make_app, user_set):
         assert csv_text == report.to_csv(rows, "clat")
         markdown = (app.export_dir / "tui-sample-clat.md").read_text()
         assert "### Aggregate bandwidth, MiB/s, block size 64k (% of bare)" in markdown
-        await pilot.press("ctrl+s")
+        await pilot.press("f12")
         await pilot.pause()
         svgs = list(app.export_dir.glob("*.svg"))
         assert len(svgs) == 1 and "<svg" in svgs[0].read_text()[:200]

@@ -484,6 +484,9 @@ def test_plan_checks_selection():
     cluster = [c.id for c in plan_checks(Selection(host=False, cluster=True), CheckOptions())]
     assert "cluster.canary" not in cluster and "cluster.api" in cluster
     assert "cluster.canary" in [c.id for c in plan_checks(Selection(host=False), CheckOptions(canary=True))]
+    by_selection = run_checks(Selection(cluster=False), CheckOptions(root=FIXTURES / "amd-baremetal"))
+    assert {r.group for r in by_selection} == {"host"} and by_selection[0].id == "host.kernel"
+    assert "6.1.0-18-amd64" in by_selection[0].observed
 
 
 # ---- kataio check ------------------------------------------------------------------------------------

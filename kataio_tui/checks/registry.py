@@ -8,7 +8,6 @@ from kataio_tui.checks import cluster, container_runtimes, cpu, fio_checks, host
 from kataio_tui.checks.canary import check_canaries, canary_timeout
 from kataio_tui.checks.engine import Check
 from kataio_tui.checks.options import CheckOptions
-from kataio_tui.runners.availability import PROBE_TIMEOUT_S
 
 
 def _command_timeout(options: CheckOptions) -> float:
@@ -16,7 +15,8 @@ def _command_timeout(options: CheckOptions) -> float:
 
 
 def _probe_timeout(options: CheckOptions) -> float:
-    return PROBE_TIMEOUT_S * len(container_runtimes.OCI_RUNTIMES) + 10
+    """runtimes.oci starts one probe container per runtime (each bounded by the runner's own timeout)."""
+    return options.command_timeout_s * len(container_runtimes.OCI_RUNTIMES) + 10
 
 
 def _request_timeout(options: CheckOptions) -> float:
@@ -47,7 +47,8 @@ CLUSTER_CHECKS: tuple[Check, ...] = (
     Check("cluster.api", "Kubernetes API", "cluster", cluster.check_api, _request_timeout),
     Check("cluster.version", "Kubernetes version", "cluster", cluster.check_version, _request_timeout),
     Check("cluster.runtimeclass", "RuntimeClass", "cluster", cluster.check_runtime_classes, _request_timeout),
-    Check("cluster.permissions", "Permissions", "cluster", cluster.check_permissions, _request_timeout),
+    Check("cluster.permissions", "Permissions", "cluster", cluster.check_permissions,
+          lambda options: options.request_timeout_s * (len(cluster.PERMISSIONS) + 1) + 5),
     Check("cluster.storage", "Storage target", "cluster", cluster.check_storage, _request_timeout),
     Check("cluster.canary", "Canary pod", "cluster", check_canaries, canary_timeout,
           wanted=lambda options: options.canary),

@@ -8,6 +8,7 @@ import pytest
 
 from kataio_tui.model.plan import (
     EXTRA_OPTIONS,
+    FioParams,
     Plan,
     PlanError,
     load_plan,
@@ -43,7 +44,8 @@ def test_unknown_preset_names_the_presets():
 
 def test_toml_round_trip_keeps_every_field(tmp_path):
     plan = preset("quick").model_copy(update={"repeats": 2})
-    plan.fio = plan.fio.model_copy(update={"extra": {"fallocate": "none", "lat_percentiles": "1"}})
+    plan.fio = FioParams.model_validate({**plan.fio.model_dump(), "extra": {"fallocate": "none",
+                                                                             "lat_percentiles": "1"}})
     path = tmp_path / "p.toml"
     save_plan(plan, path)
     text = path.read_text()
@@ -163,3 +165,38 @@ def test_saved_toml_is_plain_toml(tmp_path):
     save_plan(preset("stackhpc-2019"), path)
     data = tomllib.loads(path.read_text())
     assert data["fio"]["filesize"] == "32g" and data["clients"] == [1, 8, 64]
+
+
+# ---- the job file rendered from a plan ---------------------------------------------------------
+
+def test_job_file_is_the_study_and_fio_accepts_it(tmp_path, fio):
+    import subprocess
+
+    from kataio_tui.fio.jobfile import render_jobfile
+
+    plan = preset("stackhpc-2019")
+    plan.fio = FioParams.model_validate({**plan.fio.model_dump(), "extra": {"fallocate": "none",
+                                                                             "lat_percentiles": True}})
+    text = render_jobfile(plan, ScenarioKey("runc", "randwrite", 65536, 64))
+    for line in ("ioengine=libaio", "iodepth=8", "direct=1", "numjobs=4", "filesize=32g", "runtime=30",
+                 "time_based=1", "group_reporting=1", "bs=64k", "rw=randwrite", "fallocate=none",
+                 "lat_percentiles=1"):
+        assert f"\n{line}\n" in text
+    assert "${" not in text and "$" not in text
+    job = tmp_path / "job.fio"
+    job.write_text(text)
+    proc = subprocess.run([fio, "--parse-only", str(job)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_job_file_refuses_values_that_bypassed_validation():
+    from kataio_tui.fio.jobfile import JobFileError, render_jobfile
+
+    plan = preset("quick")
+    # model_construct skips validation, as a careless caller might
+    plan.fio = plan.fio.model_construct(**{**plan.fio.__dict__, "extra": {"rate": "1m\nexec_prerun=id"}})
+    with pytest.raises(JobFileError):
+        render_jobfile(plan, plan.scenarios()[0])
+    plan = Plan.model_construct(**{**preset("quick").__dict__, "name": "${HOME}"})
+    with pytest.raises(JobFileError, match=r"\$\{"):
+        render_jobfile(plan, ScenarioKey("bare", "read", 65536, 1))

@@ -45,7 +45,7 @@ def job_options(plan: Plan, key: ScenarioKey) -> list[tuple[str, str]]:
     if "size" not in fio.extra:
         options.append(("size", format_size(fio.filesize)))
     options += [("bs", format_size(key.block_size)), ("rw", key.pattern)]
-    options += sorted(fio.extra.items())
+    options += sorted((str(k), str(v)) for k, v in fio.extra.items())
     return options
 
 

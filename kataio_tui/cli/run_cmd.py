@@ -1,0 +1,224 @@
+"""`kataio plan` (write or show a plan) and `kataio run` (run one, headless with a rich progress bar)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("plan", help="write a plan from a preset, or show a plan and its fio job files")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--preset", metavar="NAME", help="stackhpc-2019 (the 2019 study) or quick (a few minutes)")
+    group.add_argument("--show", metavar="FILE", help="validate a plan and print its scenarios and job files")
+    p.add_argument("-o", "--output", metavar="FILE", help="with --preset: write here instead of stdout")
+    p.set_defaults(handler=cmd_plan)
+
+    p = sub.add_parser("run", help="run a plan's fio scenarios and save a result set")
+    p.add_argument("plan", metavar="PLAN", nargs="?", help="plan file (TOML); optional with --resume")
+    p.add_argument("--headless", action="store_true", help="no TUI: a progress bar, then the report")
+    p.add_argument("--out", metavar="DIR", help="where the result set goes (default: the user data directory)")
+    p.add_argument("--keep-files", action="store_true", help="keep fio's data files after the run")
+    p.add_argument("--resume", metavar="SET", help="continue an interrupted result set (re-runs what is not ok)")
+    p.set_defaults(handler=cmd_run)
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    from kataio_tui.model.plan import load_plan, preset, save_plan
+
+    if args.preset:
+        plan = preset(args.preset)
+        if args.output:
+            out = Path(args.output)
+            if out.exists():
+                print(f"kataio: error: {out}: already exists; remove it or choose another file", file=sys.stderr)
+                return 2
+            save_plan(plan, out)
+            print(f"wrote {out}: {len(plan.scenarios())} scenarios, about {_duration(plan.estimate_seconds())} "
+                  "of fio plus start-up and file layout")
+        else:
+            sys.stdout.write(plan.to_toml())
+        return 0
+    if args.output:
+        print("kataio: error: -o/--output goes with --preset", file=sys.stderr)
+        return 2
+    show_plan(load_plan(args.show))
+    return 0
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def show_plan(plan) -> None:
+    from rich.console import Console
+
+    from kataio_tui.fio.jobfile import render_jobfile
+    from kataio_tui.results.units import format_size
+
+    console = Console(highlight=False, soft_wrap=True)
+    keys = plan.scenarios()
+    console.print(f"[bold]{plan.name}[/bold]  target {plan.target}  {plan.description}")
+    console.print(f"runtimes {', '.join(plan.runtimes)} | patterns {', '.join(plan.patterns)} | block sizes "
+                  f"{', '.join(format_size(b) for b in plan.block_sizes)} | clients "
+                  f"{', '.join(map(str, plan.clients))} | repeats {plan.repeats}")
+    console.print(f"{len(keys)} scenarios, about {_duration(plan.estimate_seconds())} of fio "
+                  "(plus container start-up and laying out the data files)")
+    seen = set()
+    for key in keys:
+        if (key.pattern, key.block_size) in seen:
+            continue
+        seen.add((key.pattern, key.block_size))
+        console.rule(f"job file: {key.pattern} {format_size(key.block_size)}")
+        sys.stdout.flush()
+        print(render_jobfile(plan, key), flush=True)  # verbatim: this is the file fio reads
+
+
+def _plan_for_run(args: argparse.Namespace):
+    from kataio_tui.errors import KataioError
+    from kataio_tui.model.plan import load_plan
+    from kataio_tui.results.store import ResultSet
+    from kataio_tui.runners.driver import plan_of_set
+
+    if args.resume:
+        stored = plan_of_set(ResultSet.load(args.resume))
+        if args.plan and load_plan(args.plan) != stored:
+            raise KataioError(f"{args.plan}: differs from the plan stored in {args.resume}; resume without PLAN "
+                              "to use the stored plan")
+        return stored
+    if not args.plan:
+        raise KataioError("run: give a PLAN file (kataio plan --preset quick -o quick.toml) or --resume SET")
+    return load_plan(args.plan)
+
+
+def make_runner(plan):
+    """The ScenarioRunner for a plan's target."""
+    if plan.target == "kubernetes":
+        from kataio_tui.errors import KataioError
+
+        try:
+            from kataio_tui.runners.kubernetes.runner import KubernetesRunner
+        except ImportError as exc:
+            raise KataioError(f"plan target 'kubernetes': the Kubernetes runner is not available ({exc})") from None
+        return KubernetesRunner()
+    from kataio_tui.runners.local import LocalRunner
+
+    return LocalRunner()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from kataio_tui.paths import results_dir
+
+    plan = _plan_for_run(args)
+    out = Path(args.out) if args.out else results_dir()
+    if not args.headless and sys.stdout.isatty():
+        try:
+            from kataio_tui.cli.tui_cmd import run_plan_in_tui  # the TUI's Run screen, when installed
+        except ImportError:
+            pass
+        else:
+            return run_plan_in_tui(plan, out=out, resume=args.resume, keep_files=args.keep_files)
+    return run_headless(plan, out, Path(args.resume) if args.resume else None, args.keep_files)
+
+
+def run_headless(plan, out: Path, resume: Path | None, keep_files: bool) -> int:
+    """Run in a worker thread; the main thread draws progress and turns Ctrl-C into cancel."""
+    from kataio_tui.runners.driver import run_plan
+
+    cancel = threading.Event()
+    outcome: dict = {}
+    with RunProgress() as progress:
+
+        def work() -> None:
+            try:
+                outcome["result"] = run_plan(plan, make_runner(plan), progress.emit, cancel, out_dir=out,
+                                             resume=resume, keep_files=keep_files or None)
+            except BaseException as exc:  # re-raised in the main thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name="kataio-run", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            try:
+                worker.join(0.2)
+            except KeyboardInterrupt:
+                cancel.set()
+                progress.console.print("stopping: ending fio and removing containers ...")
+    if "error" in outcome:
+        raise outcome["error"]
+    result = outcome["result"]
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if result.completed or any(s.status == "ok" for s in result.result_set.manifest.scenarios):
+        _print_report(result.result_set.path, "bare" if "bare" in plan.runtimes else plan.runtimes[0])
+    print(f"result set: {result.result_set.path}")
+    if result.status == "cancelled":
+        print(f"interrupted; continue with: kataio run --resume {result.result_set.path}", file=sys.stderr)
+        return 130
+    return 1 if result.failed else 0
+
+
+def _print_report(path: Path, baseline: str) -> None:
+    from kataio_tui.cli.results_cmd import cmd_report
+
+    cmd_report(argparse.Namespace(set=str(path), format="table", baseline=baseline, latency="clat"))
+
+
+class RunProgress:
+    """rich progress for a run: the whole run, the current scenario with its live bandwidth, and a
+    line per finished scenario. ``emit`` is called from the run's thread (rich is thread-safe)."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.console = Console(stderr=True, highlight=False)
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  TimeRemainingColumn(), console=self.console, transient=True)
+        self._run_task = None
+        self._scenario_task = None
+        self._live_bw: dict[int, float] = {}
+        self._label = ""
+
+    def __enter__(self) -> RunProgress:
+        self._progress.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._progress.__exit__(*exc)
+
+    def emit(self, event) -> None:
+        from kataio_tui.runners import events as ev
+
+        p = self._progress
+        if isinstance(event, ev.RunStarted):
+            self._run_task = p.add_task(f"run {event.run_id}", total=len(event.scenarios))
+            self.console.print(f"running {len(event.scenarios)} scenario(s) into {event.result_set}")
+        elif isinstance(event, ev.ScenarioStarted):
+            self._label = event.key.label()
+            self._live_bw = {}
+            if self._scenario_task is not None:
+                p.remove_task(self._scenario_task)
+            self._scenario_task = p.add_task(f"{self._label}: starting", total=int(event.expected_s or 1))
+        elif isinstance(event, ev.ClientProgress) and self._scenario_task is not None:
+            self._live_bw[event.client] = event.bw_bytes
+            mib = sum(self._live_bw.values()) / 1048576
+            p.update(self._scenario_task, completed=min(event.elapsed_s, p.tasks[-1].total or 0),
+                     description=f"{self._label}: {mib:,.1f} MiB/s")
+        elif isinstance(event, ev.ScenarioFinished):
+            if self._run_task is not None:
+                p.advance(self._run_task)
+            skew = f", start skew {event.start_skew_s * 1000:.0f} ms" if event.start_skew_s is not None else ""
+            mark = "[green]ok[/]" if event.status == "ok" else f"[red]{event.status}[/]"
+            self.console.print(f"{mark} {event.key.label()}: {event.bw_bytes / 1048576:,.1f} MiB/s{skew}")
+        elif isinstance(event, ev.Failure):
+            from rich.markup import escape
+
+            where = event.key.label() if event.key else "run"
+            self.console.print(f"  [red]{escape(where)}:[/] {escape(event.message)}")
+            if event.remedy:
+                self.console.print(f"  remedy: {escape(event.remedy)}")

@@ -1,0 +1,265 @@
+"""The local runner with real fio under bare, runc and gVisor (runsc): results, live progress,
+synchronised start, cancel without leftovers, resume, fio failures, unavailable runtimes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_fio
+from kataio_tui.fio.jobfile import FIO_ARGS, render_jobfile
+from kataio_tui.fio.reader import iter_documents, read_fio_output
+from kataio_tui.model.plan import FioParams, Plan
+from kataio_tui.model.results import ScenarioKey
+from kataio_tui.results.store import ResultSet
+from kataio_tui.runners import events as ev
+from kataio_tui.runners.availability import hardware_virtualisation, local_runtime_status, oci_tool
+from kataio_tui.runners.driver import plan_of_set, run_plan
+from kataio_tui.runners.fio_stream import ClientStream
+from kataio_tui.runners.local import LocalRunner
+from kataio_tui.runners.local_oci import list_containers
+
+RUNTIMES = ("bare", "runc", "gvisor")
+
+
+def small_plan(tmp_path: Path, **changes) -> Plan:
+    fio = FioParams(filesize="8m", runtime=2, ramp_time=0, numjobs=2, iodepth=4)
+    plan = Plan(name="test", runtimes=list(RUNTIMES), patterns=["randread"], clients=[1, 2],
+                directory=str(tmp_path / "scratch"), fio=fio)
+    return plan.model_copy(update=changes)
+
+
+class Recorder:
+    """Collects events; optionally sets cancel when a condition is met."""
+
+    def __init__(self, cancel: threading.Event | None = None, cancel_when=None) -> None:
+        self.events: list = []
+        self.cancel = cancel
+        self.cancel_when = cancel_when
+        self.cancelled_at: float | None = None
+
+    def __call__(self, event) -> None:
+        self.events.append(event)
+        if self.cancel_when and self.cancelled_at is None and self.cancel_when(event, self):
+            self.cancelled_at = time.monotonic()
+            self.cancel.set()
+
+    def of(self, kind):
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+def our_processes(marker: str) -> list[str]:
+    """Command lines of live processes that mention marker (our tmp path)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline and "pytest" not in cmdline:
+            found.append(f"{entry.name}: {cmdline}")
+    return found
+
+
+def assert_nothing_left(tmp_path: Path, run_id: str) -> None:
+    assert our_processes(str(tmp_path)) == []
+    for runtime in ("runc", "gvisor"):
+        tool = oci_tool(runtime)
+        assert [c for c in list_containers(tool) if run_id in c] == [], runtime
+    scratch = tmp_path / "scratch"
+    assert not scratch.exists() or list(scratch.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def root_only():
+    if os.geteuid() != 0:
+        pytest.skip("runc and runsc need root (the test command runs as root)")
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory, root_only):
+    tmp_path = tmp_path_factory.mktemp("quick")
+    plan = small_plan(tmp_path)
+    recorder = Recorder()
+    result = run_plan(plan, LocalRunner(state_root=tmp_path / "state"), recorder, threading.Event(),
+                      out_dir=tmp_path / "out")
+    return tmp_path, plan, result, recorder
+
+
+def test_availability_of_this_host():
+    bare = local_runtime_status("bare")
+    assert bare.available and bare.version.startswith("fio-3.")
+    kata = local_runtime_status("kata-qemu")
+    assert not kata.available and kata.reason  # no containerd/ctr and no vmx/svm on this machine
+    crun = local_runtime_status("crun", probe=True)
+    # crun 1.8 refuses this host's cgroup v1/v2 hybrid layout; either way the answer must say why
+    assert crun.available or "crun" in crun.reason and len(crun.reason) > 30
+
+
+def test_oci_runtimes_pass_the_probe(root_only):
+    for name in ("runc", "gvisor"):
+        status = local_runtime_status(name, probe=True)
+        assert status.available, status.reason
+        assert status.version
+
+
+def test_hardware_virtualisation_flags():
+    cpuinfo = Path("/proc/cpuinfo").read_text()
+    assert hardware_virtualisation(cpuinfo) == bool({"vmx", "svm"} & set(cpuinfo.split()))
+    assert hardware_virtualisation("processor\t: 0\nflags\t\t: fpu vme lm vmx sse4_1\n")
+    assert not hardware_virtualisation("processor\t: 0\nflags\t\t: fpu vme lm sse4_1 hypervisor\n")
+
+
+def test_quick_plan_every_runtime_one_and_two_clients(quick_run):
+    tmp_path, plan, result, recorder = quick_run
+    assert result.status == "completed", [e for e in recorder.of(ev.Failure)]
+    records = {s.key: s for s in ResultSet.load(result.result_set.path).manifest.scenarios}
+    assert set(records) == set(plan.scenarios())
+    for key, record in records.items():
+        assert record.status == "ok", (key, record.failure)
+        assert len(record.files) == key.clients
+        for rel in record.files:
+            run = read_fio_output(result.result_set.read_raw(rel), rel)
+            assert run.jobs[0].error == 0
+            assert run.jobs[0].directions["read"].io_bytes > 0
+            assert run.option("rw") == "randread"
+        assert result.result_set.read_raw(record.jobfile).decode() == render_jobfile(plan, key)
+        if key.clients == 2:
+            assert record.start_skew_s is not None and record.start_skew_s < 1.0, key
+    assert result.result_set.manifest.provenance.runtimes["gvisor"]["available"] is True
+    assert "not like-for-like" in result.result_set.manifest.provenance.notes
+
+
+def test_live_progress_at_least_once_a_second(quick_run):
+    _, plan, _, recorder = quick_run
+    progress = recorder.of(ev.ClientProgress)
+    for key in plan.scenarios():
+        for client in range(key.clients):
+            ticks = [p for p in progress if p.key == key and p.client == client]
+            # runtime 2 s at --status-interval=1: at least the 1 s and 2 s documents (and the final one)
+            assert len(ticks) >= plan.fio.runtime, (key, client, len(ticks))
+            assert any(t.bw_bytes > 0 for t in ticks)
+            assert ticks[-1].io_bytes >= ticks[0].io_bytes
+    finished = recorder.of(ev.ScenarioFinished)
+    assert [f.key for f in finished] == plan.scenarios()
+    assert all(f.bw_bytes > 0 for f in finished)
+
+
+def test_nothing_left_after_a_run(quick_run):
+    tmp_path, _, result, _ = quick_run
+    run_id = result.result_set.manifest.provenance.run_ids[0]
+    assert_nothing_left(tmp_path, run_id)
+
+
+def test_result_bytes_are_fios_own(tmp_path):
+    """The stored file is the last document exactly as fio wrote it to its stream."""
+    job = tmp_path / "job.fio"
+    plan = small_plan(tmp_path)
+    key = ScenarioKey("bare", "randread", 65536, 1)
+    job.write_text(render_jobfile(plan, key))
+    stream_bytes = run_fio([*FIO_ARGS, str(job)], cwd=tmp_path)
+    stream = ClientStream(key, 0, 2.0, lambda e: None)
+    for i in range(0, len(stream_bytes), 777):  # arbitrary chunking, as a pipe delivers it
+        stream.feed(stream_bytes[i:i + 777])
+    result = stream.result_bytes()
+    assert stream.documents >= 3
+    assert stream_bytes.endswith(result) and result.startswith(b"{\n") and result.endswith(b"}\n")
+    assert json.loads(result) == list(iter_documents(stream_bytes))[-1]
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_cancel_mid_run_leaves_nothing(tmp_path, runtime, root_only):
+    plan = small_plan(tmp_path, runtimes=[runtime], patterns=["read", "write"], clients=[2])
+    plan.fio = plan.fio.model_copy(update={"runtime": 60})
+    cancel = threading.Event()
+    recorder = Recorder(cancel, lambda e, r: isinstance(e, ev.ClientProgress))
+    result = run_plan(plan, LocalRunner(state_root=tmp_path / "state"), recorder, cancel, out_dir=tmp_path / "out")
+    stopped = time.monotonic() - recorder.cancelled_at
+    assert stopped < 5.0, f"{runtime} took {stopped:.1f} s to stop"
+    assert result.status == "cancelled"
+    scenarios = ResultSet.load(result.result_set.path).manifest.scenarios
+    assert [s.status for s in scenarios] == ["interrupted"]
+    assert recorder.of(ev.RunFinished)[0].status == "cancelled"
+    assert_nothing_left(tmp_path, result.result_set.manifest.provenance.run_ids[0])
+
+
+def test_resume_runs_only_what_is_not_ok(tmp_path):
+    plan = small_plan(tmp_path, runtimes=["bare"], patterns=["read", "write"], clients=[1])
+    plan.fio = plan.fio.model_copy(update={"runtime": 1})
+    cancel = threading.Event()
+    recorder = Recorder(cancel, lambda e, r: isinstance(e, ev.ClientProgress) and e.key.pattern == "write")
+    first = run_plan(plan, LocalRunner(state_root=tmp_path / "state"), recorder, cancel, out_dir=tmp_path / "out")
+    assert first.status == "cancelled"
+    saved = {s.pattern: s.status for s in ResultSet.load(first.result_set.path).manifest.scenarios}
+    assert saved == {"read": "ok", "write": "interrupted"}
+    read_file = ResultSet.load(first.result_set.path).manifest.scenarios[0].files[0]
+    read_bytes = first.result_set.read_raw(read_file)
+
+    stored = plan_of_set(ResultSet.load(first.result_set.path))
+    assert stored == plan
+    again = Recorder()
+    second = run_plan(stored, LocalRunner(state_root=tmp_path / "state"), again, threading.Event(),
+                      resume=first.result_set.path)
+    assert second.status == "completed" and second.skipped == 1 and second.completed == 1
+    assert [e.key.pattern for e in again.of(ev.ScenarioStarted)] == ["write"]
+    final = ResultSet.load(first.result_set.path)
+    assert sorted((s.pattern, s.status) for s in final.manifest.scenarios) == [("read", "ok"), ("write", "ok")]
+    assert final.read_raw(read_file) == read_bytes  # the completed scenario was not touched
+    assert len(final.manifest.provenance.run_ids) == 2
+
+
+@pytest.fixture
+def ramfs(tmp_path, root_only):
+    """A ramfs mount: a real file system without O_DIRECT. (tmpfs has O_DIRECT since Linux 6.6, so
+    the classic 'direct=1 on tmpfs' failure no longer happens on this kernel.)"""
+    mount = tmp_path / "ramfs"
+    mount.mkdir()
+    proc = subprocess.run(["mount", "-t", "ramfs", "ramfs", str(mount)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        pytest.fail(f"cannot mount ramfs for the O_DIRECT failure test: {proc.stderr}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_failing_fio_fails_the_scenario_and_the_run_goes_on(tmp_path, ramfs):
+    plan = small_plan(tmp_path, runtimes=["bare", "runc"], patterns=["read"], clients=[1],
+                      directory=str(ramfs))
+    recorder = Recorder()
+    result = run_plan(plan, LocalRunner(state_root=tmp_path / "state"), recorder, threading.Event(),
+                      out_dir=tmp_path / "out")
+    assert result.status == "completed" and result.failed == 2
+    for record in ResultSet.load(result.result_set.path).manifest.scenarios:
+        assert record.status == "failed"
+        assert "does not support direct=1" in record.failure  # fio's own words
+        assert "O_DIRECT" in record.diagnosis and "fio.direct" in record.remedy
+        assert record.files == []
+    assert len(recorder.of(ev.Failure)) == 2
+
+
+def test_on_failure_stop(tmp_path, ramfs):
+    plan = small_plan(tmp_path, runtimes=["bare"], patterns=["read", "write"], clients=[1],
+                      directory=str(ramfs), on_failure="stop")
+    result = run_plan(plan, LocalRunner(state_root=tmp_path / "state"), Recorder(), threading.Event(),
+                      out_dir=tmp_path / "out")
+    assert result.status == "failed" and result.failed == 1
+    assert len(result.result_set.manifest.scenarios) == 1
+    assert "on_failure" in result.notes[0]
+
+
+def test_unavailable_runtime_is_not_attempted(tmp_path):
+    plan = small_plan(tmp_path, runtimes=["kata-qemu"], clients=[1])
+    result = run_plan(plan, LocalRunner(state_root=tmp_path / "state"), Recorder(), threading.Event(),
+                      out_dir=tmp_path / "out")
+    (record,) = result.result_set.manifest.scenarios
+    assert record.status == "failed"
+    assert record.failure.startswith("runtime kata-qemu is unavailable on this host: ")
+    assert record.diagnosis == local_runtime_status("kata-qemu").reason
+    assert result.result_set.manifest.provenance.runtimes["kata-qemu"]["available"] is False

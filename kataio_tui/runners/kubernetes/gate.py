@@ -13,6 +13,8 @@ The pod's log (stdout and stderr) therefore reads: fio's layout errors if any, a
 
 from __future__ import annotations
 
+from kataio_tui.fio.jobfile import FIO_ARGS, LAYOUT_ARGS
+
 MOUNT = "kataio-mount:"
 READY = "kataio-gate: ready"
 GO = "kataio-gate: go"
@@ -22,14 +24,15 @@ GO_LINE = b"go\n"
 
 JOB_DIR = "/etc/kataio"
 JOB_FILE = f"{JOB_DIR}/job.fio"
-LIVE_OPTIONS = ("--output-format=json+", "--status-interval=1")
 
-# $0 is the script name, $1 the job file, $2 the data mount path; fio's own exit code is the container's.
 # The mount lines (root, data mount, Kata's kataShared) tell which file system the I/O really went through.
-_SCRIPT = (
+_MOUNTS = (
     'while read -r src dst rest; do case "$dst" in / | "$2") echo "{mount} $src $dst $rest" ;; *)\n'
     '  case "$src" in kataShared) echo "{mount} $src $dst $rest" ;; esac ;; esac; done < /proc/mounts\n'
-    'fio --create_only=1 --output=/dev/null "$1" || {{ echo "{failed} (fio exit $?)"; exit 3; }}\n'
+)
+# $0 is the script name, $1 the job file, $2 the data mount path; fio's own exit code is the container's.
+_SCRIPT = _MOUNTS + (
+    'fio {layout} "$1" > /dev/null || {{ echo "{failed} (fio exit $?)"; exit 3; }}\n'
     'echo "{ready}"\n'
     'read go || {{ echo "{no_go}"; exit 4; }}\n'
     'echo "{go}"\n'
@@ -39,9 +42,24 @@ _SCRIPT = (
 
 def gate_command(mount_path: str, job_file: str = JOB_FILE) -> list[str]:
     """The container command of a client pod."""
-    script = _SCRIPT.format(mount=MOUNT, failed=LAYOUT_FAILED, ready=READY, no_go=NO_GO, go=GO,
-                            live=" ".join(LIVE_OPTIONS))
+    script = _SCRIPT.format(mount=MOUNT, layout=" ".join(LAYOUT_ARGS), failed=LAYOUT_FAILED, ready=READY,
+                            no_go=NO_GO, go=GO, live=" ".join(FIO_ARGS))
     return ["/bin/sh", "-c", script, "kataio-client", job_file, mount_path]
+
+
+def probe_command(mount_path: str) -> list[str]:
+    """Print the mount lines and exit (the provenance probe)."""
+    return ["/bin/sh", "-c", _MOUNTS.format(mount=MOUNT), "kataio-probe", "-", mount_path]
+
+
+def tidy_command(mount_path: str, numjobs: int, nrfiles: str | None) -> list[str]:
+    """Remove the data files (kataio.<job>.<file>, see fio/jobfile.py) of every client directory below
+    the working directory: fio opens the existing files without laying them out again and unlinks them."""
+    extra = f" --nrfiles={nrfiles}" if nrfiles else ""
+    script = ('for d in client-*; do [ -d "$d" ] || continue; ( cd "$d" && fio --name=kataio '
+              f'--numjobs={int(numjobs)}{extra} --filesize=4k --size=4k --create_only=1 --unlink=1 '
+              '--output-format=json > /dev/null ) || echo "kataio-tidy: $d failed"; done')
+    return ["/bin/sh", "-c", script, "kataio-tidy", mount_path]
 
 
 def mount_lines(prelude: bytes) -> list[str]:

@@ -221,3 +221,43 @@ def client_pod(names: RunNames, target: KubernetesTarget, spec: ClientSpec, owne
 def namespace(name: str) -> dict[str, Any]:
     # Not owned by the run (it may hold other things); `kataio cleanup` never deletes namespaces.
     return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {APP_LABEL: APP}}}
+
+
+def probe_pod(names: RunNames, target: KubernetesTarget, runtime: str, probe: int, runtime_class: str | None,
+              baseline: bool, owner: dict[str, Any]) -> dict[str, Any]:
+    """A pod like a client (same runtime, storage and privileges) that only prints its mount table."""
+    key = ScenarioKey(runtime, "probe", 1, 1)
+    pod = client_pod(names, target, ClientSpec(0, key, 0, runtime_class, baseline), owner)
+    pod["metadata"]["name"] = f"kataio-{names.run_id}-probe-{probe}"
+    pod["metadata"]["labels"] = names.labels("probe") | {CLIENT_LABEL: str(probe)}
+    pod["metadata"]["annotations"] = {KEY_ANNOTATION: f"mount probe for {runtime}"}
+    spec = pod["spec"]
+    del spec["topologySpreadConstraints"]
+    spec["volumes"] = [v for v in spec["volumes"] if v["name"] != "jobfile"]
+    container = spec["containers"][0]
+    container.update(command=gate.probe_command(target.mount_path), stdin=False, stdinOnce=False)
+    container["volumeMounts"] = [m for m in container["volumeMounts"] if m["name"] != "jobfile"]
+    return pod
+
+
+def tidy_pod(names: RunNames, target: KubernetesTarget, node: str | None, numbered: int, numjobs: int,
+             nrfiles: str | None, owner: dict[str, Any]) -> dict[str, Any]:
+    """A pod that removes the run's fio data files from every client directory on shared storage
+    (on ``node`` for hostPath). The image has no rm: fio's own unlink does it."""
+    key = ScenarioKey("default", "tidy", 1, 1)
+    pod = client_pod(names, target, ClientSpec(0, key, 0, None), owner)
+    pod["metadata"]["name"] = f"kataio-{names.run_id}-tidy-{numbered}"
+    pod["metadata"]["labels"] = names.labels("tidy") | {CLIENT_LABEL: str(numbered)}
+    pod["metadata"]["annotations"] = {KEY_ANNOTATION: "remove data files"}
+    spec = pod["spec"]
+    del spec["topologySpreadConstraints"]
+    spec.pop("nodeSelector", None)
+    if node:
+        spec["nodeName"] = node
+    spec["volumes"] = [v for v in spec["volumes"] if v["name"] != "jobfile"]
+    container = spec["containers"][0]
+    container.update(command=gate.tidy_command(target.mount_path, numjobs, nrfiles), stdin=False, stdinOnce=False)
+    mounts = [m for m in container["volumeMounts"] if m["name"] != "jobfile"]
+    mounts[0]["subPath"] = f"{DATA_ROOT}/{names.run_id}"
+    container["volumeMounts"] = mounts
+    return pod

@@ -63,6 +63,9 @@ class KataioApp(App[None]):
         self.set_paths = list(set_paths or [])
         self.export_dir = self.config.export_dir or Path.cwd()
         self.check_options = None  # CheckOptions for the checks screen; None: this host, defaults
+        self.runner_factory = None  # Plan -> ScenarioRunner for the run screen; None: by the plan's target
+        self.run_out_dir: Path | None = None  # where runs create result sets; None: the user data dir
+        self.pending_plan = None  # handed from the plan screen to the run screen
         self._start = start or ("browse" if self.set_paths else "home")
         self._persist_theme = persist_theme
         self._theme_ready = False
@@ -114,6 +117,14 @@ class KataioApp(App[None]):
             self.switch_mode("home")
         else:
             self.exit()
+
+    def start_run(self, plan) -> None:
+        """Run plan on the run screen (the plan screen's ctrl+r)."""
+        self.pending_plan = plan
+        if self.current_mode == "run":
+            self.screen.on_screen_resume()
+        else:
+            self.switch_mode("run")
 
     def action_help(self) -> None:
         from kataio_tui.tui.screens.help import HelpScreen

@@ -22,6 +22,7 @@ class Field:
     is_list: bool = False
     kubernetes: bool = False  # shown for the kubernetes target only
     local: bool = False  # shown for the local target only
+    optional: bool = False  # empty text means unset; otherwise empty is an error, never the default
     placeholder: str = ""
 
 
@@ -44,10 +45,10 @@ FIELDS: tuple[Field, ...] = (
     Field("kubernetes.namespace", "namespace", kubernetes=True),
     Field("kubernetes.storage.kind", "storage", kubernetes=True,
           choices=("emptyDir", "hostPath", "pvc", "storageclass")),
-    Field("kubernetes.storage.path", "hostPath path", kubernetes=True, placeholder="/mnt/beegfs"),
-    Field("kubernetes.storage.claim", "PVC name", kubernetes=True),
-    Field("kubernetes.storage.storage_class", "StorageClass", kubernetes=True),
-    Field("kubernetes.storage.size", "claim size", kubernetes=True, placeholder="100Gi"),
+    Field("kubernetes.storage.path", "hostPath path", kubernetes=True, placeholder="/mnt/beegfs", optional=True),
+    Field("kubernetes.storage.claim", "PVC name", kubernetes=True, optional=True),
+    Field("kubernetes.storage.storage_class", "StorageClass", kubernetes=True, optional=True),
+    Field("kubernetes.storage.size", "claim size", kubernetes=True, placeholder="100Gi", optional=True),
     Field("kubernetes.image", "fio image", kubernetes=True),
 )
 BY_PATH = {f.path: f for f in FIELDS}
@@ -114,7 +115,8 @@ def form_to_data(values: dict[str, str], base: dict[str, Any]) -> dict[str, Any]
         elif field.choices == ("true", "false"):
             value = text == "true"
         else:
-            value = text or None
+            # a cleared field must not silently become the model's default (32g files, say)
+            value = text or (None if field.optional else "")
         _set(data, field.path, value)
     return data
 

@@ -31,7 +31,8 @@ def fill(table_widget: DataTable, table: Table, variables: dict[str, str], keys:
     styles = trend_styles(variables)
     table_widget.clear(columns=True)
     for i, header in enumerate(table.headers):
-        table_widget.add_column(Text(header, justify="left" if i == 0 else "right"), key=f"c{i}")
+        width = max([len(header), *(len(row[i].text) for row in table.rows if i < len(row))])
+        table_widget.add_column(Text(header, justify="left" if i == 0 else "right"), key=f"c{i}", width=width)
     for n, row in enumerate(table.rows):
         table_widget.add_row(*(cell_text(c, styles, i > 0) for i, c in enumerate(row)),
                              key=keys[n] if keys else None)

@@ -1,0 +1,302 @@
+"""Run (live): the scenario queue with states, per-client and aggregate bandwidth (redrawn four times
+a second from the folded event state), progress with elapsed and remaining time, the bandwidth
+table and CDF filling in as scenarios finish, failures with their diagnosis, stop with confirmation.
+
+The runner (local or Kubernetes: anything implementing the driver's ScenarioRunner) runs in a
+worker thread; cancel is a threading.Event the driver and runner honour, cleaning up on the way out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+
+from kataio_tui.errors import KataioError
+from kataio_tui.model.plan import Plan
+from kataio_tui.results.units import format_size
+from kataio_tui.runners import events as ev
+from kataio_tui.tui import results_view as rv
+from kataio_tui.tui.messages import WorkerMessage, WorkFailed
+from kataio_tui.tui.plan_form import format_duration
+from kataio_tui.tui.run_state import RunState
+from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets import report_table
+from kataio_tui.tui.widgets.cdf_plot import CdfPlot
+
+REFRESH_S = 0.25
+STATE_MARK = {"waiting": "·", "running": "…", "ok": "✔", "failed": "✘", "partial": "▲", "interrupted": "■"}
+
+
+class RunEvent(WorkerMessage, bubble=False):
+    """A runner event other than ClientProgress (those are folded into RunState and polled)."""
+
+    def __init__(self, event: Any) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RowsSoFar(WorkerMessage, bubble=False):
+    def __init__(self, rows: list[Any], key: Any) -> None:
+        super().__init__()
+        self.rows = rows
+        self.key = key
+
+
+def default_runner(plan: Plan):
+    """The runner for the plan's target."""
+    if plan.target == "kubernetes":
+        try:
+            from kataio_tui.runners.kubernetes.runner import KubernetesRunner
+        except ImportError:
+            raise KataioError("the Kubernetes runner is not installed in this kataio") from None
+        return KubernetesRunner()
+    from kataio_tui.runners.local import LocalRunner
+
+    return LocalRunner()
+
+
+def mib(bw_bytes: float | None) -> str:
+    return "-" if bw_bytes is None else f"{bw_bytes / 1048576:,.1f}"
+
+
+class RunScreen(KataioScreen):
+    TITLE = "Run"
+    BINDINGS = [
+        Binding("s", "stop", "Stop", id="run.stop"),
+        Binding("g", "toggle_sofar", "Live/results", id="run.toggle"),
+        Binding("o", "open_set", "Open results", id="run.open"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = RunState()
+        self.plan: Plan | None = None
+        self.cancel = threading.Event()
+        self.active = False
+        self._drawn_version = -1
+        self._queue_rows = 0
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("No run yet: plan one on the Plan screen (4), then press ctrl+r there.", id="run-summary",
+                     classes="info")
+        yield ProgressBar(id="run-progress", total=100, show_eta=False)
+        with Horizontal(id="panes"):
+            with Vertical(id="live"):
+                yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
+                yield DataTable(id="clients", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="sofar"):
+                yield Static("", id="failures")
+                yield Static("", id="sofar-title", classes="table-title")
+                yield DataTable(id="sofar-bw", cursor_type="none", zebra_stripes=True)
+                yield CdfPlot(id="sofar-cdf")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#queue", DataTable).add_columns("scenario", "state", "MiB/s")
+        self.query_one("#clients", DataTable).add_columns("client", "MiB/s now", "IOPS", "s", "state")
+        self.query_one("#failures", Static).display = False
+        self.set_interval(REFRESH_S, self._redraw)
+
+    def on_screen_resume(self) -> None:
+        plan = getattr(self.app, "pending_plan", None)
+        if plan is not None:
+            self.app.pending_plan = None
+            self.start(plan)
+
+    # ---- running -----------------------------------------------------------------------------
+
+    def start(self, plan: Plan, runner_factory: Callable[[Plan], Any] | None = None) -> None:
+        if self.active:
+            self.notify("a run is in progress; stop it first (s)", severity="warning")
+            return
+        self.plan = plan
+        self.state = RunState()
+        self.cancel = threading.Event()
+        self.active = True
+        self._drawn_version = -1
+        self._queue_rows = 0
+        self.query_one("#queue", DataTable).clear()
+        self.query_one("#failures", Static).display = False
+        factory = runner_factory or getattr(self.app, "runner_factory", None) or default_runner
+        out_dir = getattr(self.app, "run_out_dir", None)
+        self._run(plan, factory, self.cancel, out_dir)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run")
+    def _run(self, plan: Plan, factory, cancel: threading.Event, out_dir: Path | None) -> None:
+        from kataio_tui import paths
+        from kataio_tui.runners.driver import run_plan
+
+        state = self.state
+
+        def emit(event: ev.Event) -> None:
+            state.apply(event)
+            if not isinstance(event, ev.ClientProgress):
+                self.post_message(RunEvent(event))
+
+        try:
+            run_plan(plan, factory(plan), emit, cancel, out_dir=out_dir or paths.results_dir())
+        except KataioError as exc:
+            self.post_message(WorkFailed("run", str(exc)))
+        finally:
+            self.app.call_from_thread(self._ended)
+
+    def _ended(self) -> None:
+        self.active = False
+        self._redraw(force=True)
+
+    def on_run_event(self, message: RunEvent) -> None:
+        event = message.event
+        if isinstance(event, ev.ScenarioFinished) and self.state.result_set is not None:
+            self._load_so_far(self.state.result_set, event.key)
+        elif isinstance(event, ev.Failure):
+            self._show_failures()
+        elif isinstance(event, ev.RunFinished):
+            counts = f"{event.completed} completed, {event.failed} failed"
+            self.notify(f"run {event.status}: {counts}" + (f"; {event.result_set}" if event.result_set else ""),
+                        severity="information" if event.status == "completed" else "warning", timeout=10)
+        self._redraw(force=True)
+
+    def action_stop(self) -> None:
+        if not self.active:
+            self.notify("no run in progress")
+            return
+        from kataio_tui.tui.screens.confirm import ConfirmScreen
+
+        def answer(yes: bool | None) -> None:
+            if yes and self.active:
+                self.cancel.set()
+                self.notify("stopping: the current scenario is interrupted and its clients cleaned up", timeout=6)
+
+        self.app.push_screen(ConfirmScreen("Stop the run? The running scenario is interrupted and cleaned up; "
+                                           "finished scenarios stay saved.", yes="Stop"), answer)
+
+    def action_toggle_sofar(self) -> None:
+        self.toggle_class("show-sofar")
+
+    def action_open_set(self) -> None:
+        if self.state.result_set is None:
+            self.notify("no result set yet")
+            return
+        from kataio_tui.tui.screens.results import ResultsScreen
+
+        self.app.push_screen(ResultsScreen(self.state.result_set))
+
+    # ---- drawing -----------------------------------------------------------------------------
+
+    def _redraw(self, force: bool = False) -> None:
+        clients, scenarios, version = self.state.snapshot()
+        if version == self._drawn_version and not force and not self.active:
+            return
+        self._drawn_version = version
+        self._draw_summary(clients, scenarios)
+        self._draw_queue(scenarios)
+        self._draw_clients(clients)
+
+    def _draw_summary(self, clients, scenarios) -> None:
+        state = self.state
+        if state.status == "starting" and not self.active:
+            return
+        done, total, remaining = state.progress()
+        bar = self.query_one("#run-progress", ProgressBar)
+        bar.update(total=100, progress=100 * done / total if total else 0)
+        current = scenarios[state.current] if state.current is not None and scenarios else None
+        aggregate = sum(c.bw_bytes for c in clients if c.state == "running")
+        lines = Text()
+        lines.append(f"run {state.run_id or '(starting)'}", style="bold")
+        if state.result_set:
+            lines.append(f" -> {state.result_set}")
+        lines.append("\n")
+        if current is not None:
+            lines.append(f"scenario {state.current + 1}/{len(scenarios)}: {current.key.label()}  ")
+            lines.append(f"now {mib(aggregate)} MiB/s over {len(clients)} client(s)  ")
+        lines.append(f"elapsed {format_duration(state.elapsed_s)}")
+        if remaining is not None:
+            lines.append(f", remaining ~{format_duration(remaining)}")
+        lines.append(f"  [{state.status}]", style="bold")
+        self.query_one("#run-summary", Static).update(lines)
+
+    def _draw_queue(self, scenarios) -> None:
+        table = self.query_one("#queue", DataTable)
+        if self._queue_rows != len(scenarios):
+            table.clear()
+            for i, s in enumerate(scenarios):
+                table.add_row(s.key.label(), "", "", key=str(i))
+            self._queue_rows = len(scenarios)
+        for i, s in enumerate(scenarios):
+            table.update_cell(str(i), table.ordered_columns[1].key, f"{STATE_MARK.get(s.state, '?')} {s.state}",
+                              update_width=True)
+            table.update_cell(str(i), table.ordered_columns[2].key, mib(s.bw_bytes), update_width=True)
+        if self.state.current is not None and self.active and table.cursor_row != self.state.current \
+                and not table.has_focus:
+            table.move_cursor(row=self.state.current)
+
+    def _draw_clients(self, clients) -> None:
+        table = self.query_one("#clients", DataTable)
+        if table.row_count != len(clients):
+            table.clear()
+            for c in clients:
+                table.add_row(str(c.client), "", "", "", "", key=str(c.client))
+        columns = [col.key for col in table.ordered_columns]
+        for c in clients:
+            values = (mib(c.bw_bytes), f"{c.iops:,.0f}", f"{c.elapsed_s:.0f}",
+                      c.state + (f": {c.message}" if c.message else ""))
+            for column, value in zip(columns[1:], values):
+                table.update_cell(str(c.client), column, value, update_width=True)
+
+    def _show_failures(self) -> None:
+        text = Text()
+        for note in self.state.failures[-5:]:
+            text.append(f"✘ {note.key.label() if note.key else 'run'}: {note.message}\n", style="bold")
+            if note.diagnosis:
+                text.append(f"  diagnosis: {note.diagnosis}\n")
+            if note.remedy:
+                text.append(f"  remedy: {note.remedy}\n")
+        widget = self.query_one("#failures", Static)
+        widget.update(text)
+        widget.display = bool(self.state.failures)
+
+    # ---- results so far ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sofar")
+    def _load_so_far(self, path: Path, key) -> None:
+        from kataio_tui.results.loader import load_set
+        from kataio_tui.results.tables import build_rows
+
+        try:
+            rows = build_rows(load_set(path), "bare", ("clat",))
+        except KataioError as exc:
+            self.post_message(WorkFailed("results so far", str(exc)))
+            return
+        self.post_message(RowsSoFar(rows, key))
+
+    def on_rows_so_far(self, message: RowsSoFar) -> None:
+        rows, key = message.rows, message.key
+        if not rows:
+            return
+        choice = rv.Choice(key.block_size, key.pattern, key.clients, "clat", rv.default_baseline(rows))
+        if choice.pattern not in rv.patterns(rows, choice.block_size):
+            return  # the finished scenario produced no row (nothing readable)
+        from kataio_tui.results.tables import apply_baseline
+
+        apply_baseline(rows, choice.baseline)
+        view = rv.build_view(rows, choice)
+        if view.bandwidth is None:
+            return
+        self.query_one("#sofar-title", Static).update(
+            Text(f"So far: {view.bandwidth.title}", style="bold"))
+        report_table.fill(self.query_one("#sofar-bw", DataTable), view.bandwidth, self.app.theme_variables)
+        self.query_one(CdfPlot).show(view.series, view.cdf_title, view.cdf_empty)
+
+    @property
+    def sofar_block(self) -> str:
+        return format_size(self.plan.block_sizes[0]) if self.plan else ""

@@ -263,3 +263,22 @@ def test_unavailable_runtime_is_not_attempted(tmp_path):
     assert record.failure.startswith("runtime kata-qemu is unavailable on this host: ")
     assert record.diagnosis == local_runtime_status("kata-qemu").reason
     assert result.result_set.manifest.provenance.runtimes["kata-qemu"]["available"] is False
+
+
+def test_kata_client_command_line(tmp_path):
+    """Kata cannot run on this machine (no vmx/svm): the ctr command is checked as text."""
+    from kataio_tui.runners.kubernetes.gate import READY
+    from kataio_tui.runners.local_kata import ctr_run_command, kata_runtime_type
+
+    assert kata_runtime_type("kata") == "io.containerd.kata.v2"
+    assert kata_runtime_type("kata-qemu") == "io.containerd.kata-qemu.v2"
+    # kata-deploy may install only the generic shim: the shim found decides
+    assert kata_runtime_type("kata-qemu", "/opt/kata/bin/containerd-shim-kata-v2") == "io.containerd.kata.v2"
+    argv = ctr_run_command("ctr", "io.containerd.kata-qemu.v2", tmp_path / "rootfs", "kataio-x-c0",
+                           tmp_path / "ctl", tmp_path / "data")
+    # ctr run [flags] RootFS ID COMMAND...: --rootfs is a flag; the rootfs path is the first argument
+    i = argv.index(str(tmp_path / "rootfs"))
+    assert argv[:4] == ["ctr", "run", "--rm", "--rootfs"] and argv[i + 1] == "kataio-x-c0"
+    assert argv[i + 2:i + 4] == ["/bin/sh", "-c"] and READY in argv[i + 4]
+    assert f"type=bind,src={tmp_path / 'data'},dst=/data,options=rbind:rw" in argv
+    assert "type=bind,src=/usr,dst=/usr,options=rbind:ro" in argv

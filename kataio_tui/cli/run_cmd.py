@@ -130,6 +130,7 @@ def run_headless(plan, out: Path, resume: Path | None, keep_files: bool) -> int:
     from kataio_tui.runners.driver import run_plan
 
     cancel = threading.Event()
+    done = threading.Event()
     outcome: dict = {}
     with RunProgress() as progress:
 
@@ -139,15 +140,20 @@ def run_headless(plan, out: Path, resume: Path | None, keep_files: bool) -> int:
                                              resume=resume, keep_files=keep_files or None)
             except BaseException as exc:  # re-raised in the main thread
                 outcome["error"] = exc
+            finally:
+                done.set()
 
-        worker = threading.Thread(target=work, name="kataio-run", daemon=True)
-        worker.start()
-        while worker.is_alive():
+        threading.Thread(target=work, name="kataio-run", daemon=True).start()
+        # Waiting on an Event (not Thread.join, which a KeyboardInterrupt can leave inconsistent);
+        # Ctrl-C sets cancel and the driver stops the clients and cleans up before returning.
+        while True:
             try:
-                worker.join(0.2)
+                if done.wait(0.2):
+                    break
             except KeyboardInterrupt:
-                cancel.set()
-                progress.console.print("stopping: ending fio and removing containers ...")
+                if not cancel.is_set():
+                    cancel.set()
+                    progress.console.print("stopping: ending fio and removing containers ...")
     if "error" in outcome:
         raise outcome["error"]
     result = outcome["result"]

@@ -222,6 +222,14 @@ class LocalRunner:
             stream = ClientStream(key, i, expected, emit, source=f"{key.label()} client {i}")
             if key.runtime == "bare":
                 clients.append(BareClient(i, stream, self._fio, ctl / "job.fio", d))
+            elif key.runtime.startswith("kata"):
+                from kataio_tui.runners.local_kata import KataClient, kata_runtime_type
+
+                status = self.status[key.runtime]
+                runtime_type = kata_runtime_type(key.runtime, status.details.get("shim"))
+                cid = f"kataio-{self.run_id}-s{self._scenario}-c{i}"
+                clients.append(KataClient(i, stream, shutil.which("ctr") or "ctr", runtime_type, cid,
+                                          ctl / f"bundle-{i}", ctl, d))
             elif tool is not None:
                 cid = f"kataio-{self.run_id}-s{self._scenario}-c{i}"
                 clients.append(OciClient(i, stream, tool, cid, ctl / f"bundle-{i}", ctl, d))

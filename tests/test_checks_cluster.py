@@ -260,7 +260,7 @@ def test_storage_targets(lab, lab_namespace):
 
 
 def test_canary_runc_succeeds_and_kata_fails_with_the_real_event(lab, lab_namespace, lab_runtime_classes):
-    wanted = ["runc", "kata-qemu"] + (["gvisor"] if "gvisor" in lab_runtime_classes else [])
+    wanted = ["runc", "kata-qemu", "no-such-class"] + (["gvisor"] if "gvisor" in lab_runtime_classes else [])
     r = run_ids(["cluster.canary"], **lab_options(lab, lab_namespace, runtime_classes=tuple(wanted),
                                                   canary_timeout_s=120))
     runc = r["cluster.canary.runc"]
@@ -271,6 +271,9 @@ def test_canary_runc_succeeds_and_kata_fails_with_the_real_event(lab, lab_namesp
     assert 'no runtime for "kata-qemu" is configured' in kata.observed  # the real FailedCreatePodSandBox event
     assert kata.meaning == "this node's containerd has no kata-qemu handler"
     assert "kata-deploy" in kata.remedy and f"{KATA_NODE_LABEL}=true" in kata.remedy
+    unknown = r["cluster.canary.no-such-class"]  # the API server's own 403 answer
+    assert unknown.status is Status.FAIL and 'pod rejected: RuntimeClass "no-such-class" not found' in unknown.observed
+    assert unknown.meaning.startswith('RuntimeClass "no-such-class" does not exist')
     if "gvisor" in wanted:
         assert r["cluster.canary.gvisor"].status is Status.PASS, r["cluster.canary.gvisor"].observed
     assert canary_pods_left(lab, lab_namespace) == []

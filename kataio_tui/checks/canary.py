@@ -38,7 +38,8 @@ def canary_manifest(name: str, runtime_class: str, image: str, pull_policy: str,
     its VM from limits) and activeDeadlineSeconds ends it even if kataio is killed."""
     return {
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": name, "labels": {CANARY_LABEL: CANARY_VALUE, RUNTIME_CLASS_LABEL: runtime_class,
+        "metadata": {"name": name, "labels": {CANARY_LABEL: CANARY_VALUE,
+                                              RUNTIME_CLASS_LABEL: runtime_class[:63].rstrip("-."),
                                               "app.kubernetes.io/managed-by": "kataio"}},
         "spec": {
             "runtimeClassName": runtime_class,

@@ -165,6 +165,7 @@ def test_cli_cluster_only_without_kubeconfig(tmp_path, monkeypatch, capsys):
 
 # ---- against the lab ----------------------------------------------------------------------------------
 
+@pytest.mark.lab
 def test_version_and_runtime_classes(lab, lab_runtime_classes):
     from kubernetes import client
 
@@ -183,12 +184,14 @@ def test_version_and_runtime_classes(lab, lab_runtime_classes):
     assert missing.status is Status.FAIL and 'RuntimeClass "no-such-class" not found' in missing.meaning
 
 
+@pytest.mark.lab
 def test_all_runtime_classes_by_default(lab, lab_runtime_classes):
     r = run_ids(["cluster.runtimeclass"], **lab_options(lab))
     for name in lab_runtime_classes:
         assert f"cluster.runtimeclass.{name}" in r
 
 
+@pytest.mark.lab
 def test_permissions_of_the_rbac_limited_user(lab, lab_limited_user):
     r = run_ids(["cluster.permissions", "cluster.runtimeclass"], kubeconfig=lab_limited_user.kubeconfig,
                 namespace=lab_limited_user.namespace)
@@ -205,11 +208,13 @@ def test_permissions_of_the_rbac_limited_user(lab, lab_limited_user):
     assert listing.status is Status.FAIL and "403 Forbidden" in listing.observed
 
 
+@pytest.mark.lab
 def test_permissions_of_the_admin(lab, lab_namespace):
     perms = run_ids(["cluster.permissions"], **lab_options(lab, lab_namespace))["cluster.permissions"]
     assert perms.status is Status.PASS and "denied" not in perms.observed
 
 
+@pytest.mark.lab
 def test_invalid_credentials_are_named(lab, tmp_path):
     viewer = yaml.safe_load(Path(lab.env["KATAIO_LAB_VIEWER_KUBECONFIG"]).read_text())
     cluster = viewer["clusters"][0]["cluster"]
@@ -220,6 +225,7 @@ def test_invalid_credentials_are_named(lab, tmp_path):
     assert "401 Unauthorized" in api.observed and "expired or invalid" in api.observed
 
 
+@pytest.mark.lab
 def test_storage_targets(lab, lab_namespace):
     core = lab.core()
     pv_name = f"kt-pv-{uuid.uuid4().hex[:8]}"
@@ -259,6 +265,7 @@ def test_storage_targets(lab, lab_namespace):
         core.delete_persistent_volume(pv_name)
 
 
+@pytest.mark.lab
 def test_canary_runc_succeeds_and_kata_fails_with_the_real_event(lab, lab_namespace, lab_runtime_classes):
     wanted = ["runc", "kata-qemu", "no-such-class"] + (["gvisor"] if "gvisor" in lab_runtime_classes else [])
     r = run_ids(["cluster.canary"], **lab_options(lab, lab_namespace, runtime_classes=tuple(wanted),
@@ -279,6 +286,7 @@ def test_canary_runc_succeeds_and_kata_fails_with_the_real_event(lab, lab_namesp
     assert canary_pods_left(lab, lab_namespace) == []
 
 
+@pytest.mark.lab
 def test_canary_pods_are_deleted_on_timeout_and_on_cancel(lab, lab_namespace, lab_runtime_classes):
     # A 0.2 s budget: the pod cannot be Running yet, so the canary gives up and must still delete it.
     late = run_ids(["cluster.canary"], **lab_options(lab, lab_namespace, runtime_classes=("runc",),
@@ -292,6 +300,7 @@ def test_canary_pods_are_deleted_on_timeout_and_on_cancel(lab, lab_namespace, la
     assert canary_pods_left(lab, lab_namespace) == []
 
 
+@pytest.mark.lab
 def test_cli_cluster_json_exit_0(lab, lab_namespace, lab_runtime_classes, capsys):
     code = main(["check", "--cluster-only", "--json", "--kubeconfig", lab.kubeconfig, "--namespace", lab_namespace,
                  "--runtime-class", "runc", "--canary", "--canary-image", lab.fio_image,

@@ -285,6 +285,35 @@ def test_parse_kata_runtime_check_output():
     assert any("vhost_vsock" in p for p in bad.problems)
 
 
+def _stand_in_kata_runtime(directory: Path, check_stdout: str, check_stderr: str, code: int, env: dict) -> None:
+    script = directory / "kata-runtime"
+    script.write_text("#!/bin/sh\n"
+                      f"if [ \"$1\" = check ]; then printf '%s' '{check_stdout}'; printf '%s' '{check_stderr}' >&2; "
+                      f"exit {code}; fi\n"
+                      f"if [ \"$1\" = env ]; then printf '%s' '{json.dumps(env)}'; exit 0; fi\nexit 2\n")
+    script.chmod(0o755)
+
+
+def test_kata_runtime_check_is_run_with_a_timeout(tmp_path, monkeypatch):
+    # Kata cannot run on this machine (no vmx/svm), so a stand-in `kata-runtime` prints what the real
+    # one prints (the strings of kata-check.go and its logrus lines); this exercises running it for real.
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    env = {"Runtime": {"Version": {"Semver": "3.2.0"}}, "Hypervisor": {"SharedFS": "virtio-9p"}}
+    _stand_in_kata_runtime(tmp_path, "System is capable of running Kata Containers\nSystem can currently create "
+                           "Kata Containers\n", "", 0, env)
+    good = run_ids("kata.runtime_check")["kata.runtime_check"]
+    assert good.status is Status.PASS and "SharedFS virtio-9p" in good.observed and "version 3.2.0" in good.observed
+    _stand_in_kata_runtime(tmp_path, "", 'time="2024-03-01T10:00:00Z" level=error msg="CPU property not found" '
+                           "name=svm description=\"Virtualization support\" type=flag\n", 1, env)
+    bad = run_ids("kata.runtime_check")["kata.runtime_check"]
+    assert bad.status is Status.FAIL and "CPU property not found (name=svm" in bad.observed
+    (tmp_path / "kata-runtime").write_text("#!/bin/sh\nsleep 30 &\nsleep 30\n")  # a child holds the pipes too
+    started = time.monotonic()
+    hung = run_ids("kata.runtime_check", command_timeout_s=0.3)["kata.runtime_check"]
+    assert hung.status is Status.FAIL and "no answer within 0.3 s" in hung.observed
+    assert time.monotonic() - started < 5
+
+
 def test_kata_env_summary():
     document = {"Runtime": {"Version": {"Semver": "3.2.0"}, "Config": {"Path": "/opt/kata/share/defaults/"
                                                                                "kata-containers/configuration-qemu.toml"}},

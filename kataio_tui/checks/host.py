@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -70,15 +71,20 @@ class CommandResult:
 
 
 def run_command(argv: list[str], timeout_s: float) -> CommandResult:
-    """Run a host command with a timeout; never raises for the command's own failures."""
+    """Run a host command with a timeout; never raises for the command's own failures. The command
+    gets its own process group, so on timeout its children die with it and cannot hold the pipes."""
     try:
-        proc = subprocess.run(argv, capture_output=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as exc:
-        return CommandResult(tuple(argv), None, _text(exc.stdout), _text(exc.stderr),
-                             f"no answer within {timeout_s:g} s")
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
     except OSError as exc:
         return CommandResult(tuple(argv), None, "", "", f"could not start: {exc.strerror or exc}")
-    return CommandResult(tuple(argv), proc.returncode, _text(proc.stdout), _text(proc.stderr))
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        return CommandResult(tuple(argv), None, _text(out), _text(err), f"no answer within {timeout_s:g} s")
+    return CommandResult(tuple(argv), proc.returncode, _text(out), _text(err))
 
 
 def _text(data: bytes | str | None) -> str:

@@ -155,6 +155,7 @@ class BrowseScreen(KataioScreen):
         entry = self.highlighted
         if entry is None:
             return
+        self.query_one("#sets", DataTable).focus()  # back here, keys are commands again, not filter text
         if entry.result_set is None:
             self.notify(entry.error or "unreadable result set", severity="error")
             return

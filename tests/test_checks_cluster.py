@@ -103,6 +103,28 @@ def test_pod_messages_from_api_dicts():
     assert diagnose_pod(pod, events).key == "image-never-pull"
 
 
+def test_version_verdicts_across_releases():
+    from kataio_tui.checks.cluster import version_verdict
+    from kataio_tui.checks.kube_connect import ServerVersion
+
+    old = version_verdict(ServerVersion(1, 13, "v1.13.12"), [])
+    assert old.status is Status.FAIL and "1.14" in old.meaning
+    beta = version_verdict(ServerVersion(1, 19, "v1.19.16"), ["v1beta1"])
+    assert beta.status is Status.WARN and "node.k8s.io/v1beta1" in beta.meaning
+    assert version_verdict(ServerVersion(1, 29, "v1.29.2"), ["v1"]).status is Status.PASS
+
+
+def test_runtime_classes_of_a_kubernetes_plan():
+    from kataio_tui.checks.options import options_from_plan
+    from kataio_tui.model.plan import Plan
+
+    plan = Plan(target="kubernetes", runtimes=["runc", "kata-qemu", "gvisor"],
+                kubernetes={"namespace": "bench", "runtime_classes": {"gvisor": "gvisor-ptrace"}})
+    options = options_from_plan(plan)
+    assert options.runtime_classes == ("kata-qemu", "gvisor-ptrace")
+    assert options.namespace == "bench" and options.require_cluster and options.target_dir is None
+
+
 # ---- connection errors ------------------------------------------------------------------------------
 
 def _closed_port() -> int:

@@ -8,7 +8,7 @@ from typing import Any
 
 from kataio_tui.checks.diagnosis import KATA_NODE_LABEL
 from kataio_tui.checks.engine import CheckContext, Finding, SkipCheck, failed, passed, warned
-from kataio_tui.checks.kube_connect import ClusterAccessError, ClusterSession, connect
+from kataio_tui.checks.kube_connect import ClusterAccessError, ClusterSession, ServerVersion, connect
 
 NODE_API_GROUP = "node.k8s.io"
 RUNTIMECLASS_MIN = (1, 14)  # beta, on by default
@@ -80,10 +80,8 @@ def runtimeclass_version(ctx: CheckContext) -> str:
     return ctx.memo("runtimeclass-version", pick)
 
 
-def check_version(ctx: CheckContext) -> Finding:
-    session = session_or_skip(ctx)
-    version = session.version
-    served = served_node_versions(session)
+def version_verdict(version: ServerVersion, served: list[str]) -> Finding:
+    """What the server version and the served node.k8s.io versions mean for RuntimeClass."""
     observed = f"Kubernetes {version.git_version}; {NODE_API_GROUP} serves {', '.join(served) or 'nothing'}"
     if not version.at_least(*RUNTIMECLASS_MIN) or not served:
         return failed(observed, "RuntimeClass (how pods choose Kata) needs Kubernetes 1.14 or newer",
@@ -93,6 +91,11 @@ def check_version(ctx: CheckContext) -> Finding:
     return warned(observed, "RuntimeClass is only beta (node.k8s.io/v1beta1) before 1.20: kataio uses it, but "
                             "kata-deploy's RuntimeClass manifests are node.k8s.io/v1 and do not apply",
                   "upgrade to Kubernetes 1.20+ or create kata-* RuntimeClasses as node.k8s.io/v1beta1 by hand")
+
+
+def check_version(ctx: CheckContext) -> Finding:
+    session = session_or_skip(ctx)
+    return version_verdict(session.version, served_node_versions(session))
 
 
 # ---- nodes and RuntimeClasses -------------------------------------------------------------------

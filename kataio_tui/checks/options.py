@@ -74,6 +74,6 @@ def options_from_plan(plan: Plan, **overrides: Any) -> CheckOptions:
         k8s = plan.kubernetes
         values.update(kubeconfig=k8s.kubeconfig, context=k8s.context, namespace=k8s.namespace,
                       storage=k8s.storage, canary_image=k8s.image, image_pull_policy=k8s.image_pull_policy,
-                      runtime_classes=runtime_classes_of(plan))
+                      runtime_classes=runtime_classes_of(plan), require_cluster=True)
     values.update({k: v for k, v in overrides.items() if v is not None})
     return CheckOptions(**values)

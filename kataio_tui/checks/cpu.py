@@ -91,8 +91,9 @@ def check_hypervisor_flag(ctx: CheckContext) -> Finding:
         return passed(f"`hypervisor` and `{cpu.virt_flag}` flags",
                       "a VM with nested virtualisation exposed: Kata's VMs run nested (expect slower I/O and "
                       "start-up than on bare metal)")
+    module = VENDOR_MODULE.get(cpu.vendor or "", "kvm_intel")
     return warned("`hypervisor` flag without vmx/svm",
                   "this host is itself a VM and its hypervisor does not expose VT-x/AMD-V: hardware KVM "
                   "cannot work here, so Kata cannot start VMs unless another KVM backend is present (kvm.backend)",
-                  "enable nested virtualisation on the outer hypervisor (e.g. kvm_intel nested=1 on the L0 host "
+                  f"enable nested virtualisation on the outer hypervisor (e.g. {module} nested=1 on the L0 host "
                   "and the host CPU model for this VM), or run Kata on bare metal")

@@ -147,5 +147,5 @@ def check_kvm_backend(ctx: CheckContext) -> Finding:
                    "software). QEMU, Cloud Hypervisor and Firecracker can open /dev/kvm, but whether Kata's "
                    "guest kernel boots depends on that implementation, and `kata-runtime check` refuses the CPU")
     return warned(observed, meaning,
-                  "run Kata on bare metal or a VM with nested virtualisation; to try this host anyway, run "
-                  "`kataio check --canary` and look at the kata-* canaries")
+                  "run Kata on bare metal or in a VM with nested virtualisation; to try this host anyway, start one "
+                  "Kata pod on it (`kataio check --canary` when it is a cluster node) and read the diagnosis")

@@ -147,7 +147,8 @@ def test_wrong_types(seeds, data):
     _set(doc, path, value)
     result = read_or_error(json.dumps(doc))
     in_direction = len(path) == 4 and path[0] in ("jobs", "client_stats") and path[2] in ("read", "write", "trim")
-    in_latency = len(path) == 5 and path[0] in ("jobs", "client_stats") and str(path[3]).endswith("_ns")
+    in_latency = (len(path) == 5 and path[0] in ("jobs", "client_stats") and path[2] in ("read", "write", "trim")
+                  and path[3] in ("slat_ns", "clat_ns", "lat_ns"))
     if isinstance(value, str) and path[-1] in READ_FIELDS and (in_direction or in_latency or len(path) == 3):
         assert isinstance(result, FioOutputError)
         assert ".".join(str(p) for p in path[2:]) in result.reason, result.reason

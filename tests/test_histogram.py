@@ -47,11 +47,15 @@ def test_percentiles_from_bins_equal_fios_own(fiogen, spec):  # noqa: F811
     data = fiogen.get(spec)
     kinds: set[str] = set()
     compared = 0
-    for doc in iter_documents(data):  # every document of a stream, not only the last
+    docs = list(iter_documents(data))
+    for i, doc in enumerate(docs):  # every document of a stream, not only the last
         for entry, ddir, kind, obj in _latency_objects(doc):
             printed = {float(k): v for k, v in obj["percentile"].items()}
             hist = Histogram.from_json_bins(obj["bins"])
-            assert hist.total == obj["N"]
+            if i == len(docs) - 1:
+                # (an interim --status-interval snapshot can be taken between fio counting a sample
+                # in the bins and in N: seen for real, off by one)
+                assert hist.total == obj["N"]
             assert hist.percentiles(printed, obj["N"]) == printed, (entry.get("port"), ddir, kind)
             kinds.add(kind)
             compared += 1

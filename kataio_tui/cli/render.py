@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -12,22 +14,22 @@ from rich.table import Table as RichTable
 
 from kataio_tui.results.compare import Change
 from kataio_tui.results.report import BETTER, SAME, WORSE, Table
-from kataio_tui.results.store import ResultSet
 from kataio_tui.results.units import format_size
 
 TREND_STYLE = {BETTER: "green", WORSE: "red", SAME: "", None: ""}
 
 
-def print_tables(result_set: ResultSet, tables: list[Table], console: Console | None = None) -> None:
+def print_tables(name: str, path: Path, provenance: dict[str, Any], tables: list[Table],
+                 console: Console | None = None) -> None:
+    """The set's name and provenance (as JSON data, see Provenance), then each table."""
     console = console or Console()
-    prov = result_set.manifest.provenance
-    console.print(f"[bold]{escape(result_set.name)}[/bold]  ({escape(str(result_set.path))})")
-    fio = prov.fio_version
-    made = [prov.made_by, (fio if fio.startswith("fio") else f"fio {fio}") if fio else None,
-            ", ".join(prov.hosts) if prov.hosts else None, prov.kernel]
-    console.print("  " + escape(" | ".join(x for x in made if x)))
-    if prov.notes:
-        console.print(f"  {escape(prov.notes)}", overflow="fold")
+    console.print(f"[bold]{escape(name)}[/bold]  ({escape(str(path))})")
+    fio = provenance.get("fio_version")
+    made = [provenance.get("made_by"), (fio if fio.startswith("fio") else f"fio {fio}") if fio else None,
+            ", ".join(provenance.get("hosts") or []), provenance.get("kernel")]
+    console.print("  " + escape(" | ".join(str(x) for x in made if x)))
+    if provenance.get("notes"):
+        console.print(f"  {escape(str(provenance['notes']))}", overflow="fold")
     for table in tables:
         # title and note as lines of their own: as a table title rich would wrap them to its width
         console.print(f"\n[bold]{escape(table.title)}[/bold]", overflow="fold")

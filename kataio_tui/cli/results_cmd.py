@@ -41,10 +41,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load_rows(path: str, baseline: str, kinds: tuple[str, ...]):
-    from kataio_tui.results.loader import load_set
+    from kataio_tui.results.loader import summarize_set
     from kataio_tui.results.tables import build_rows
 
-    loaded = load_set(path)
+    loaded = summarize_set(path)  # from the set's summary cache when nothing changed
     return loaded, build_rows(loaded, baseline, kinds)
 
 
@@ -64,21 +64,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.format == "csv":
         sys.stdout.write(report.to_csv(rows, args.latency))
     elif args.format == "json":
-        meta = {"name": loaded.result_set.name, "path": str(loaded.result_set.path),
-                "baseline": args.baseline,
-                "provenance": loaded.result_set.manifest.provenance.model_dump(mode="json"),
-                "problems": [str(p) for p in loaded.problems]}
+        meta = {"name": loaded.name, "path": str(loaded.path), "baseline": args.baseline,
+                "provenance": loaded.provenance, "problems": [str(p) for p in loaded.problems]}
         sys.stdout.write(report.to_json(rows, args.latency, meta) + "\n")
     else:
         tables = report.bandwidth_tables(rows, args.baseline) + report.latency_tables(
             rows, args.baseline, args.latency)
         if args.format == "markdown":
-            sys.stdout.write(f"## {loaded.result_set.name}\n\n")
+            sys.stdout.write(f"## {loaded.name}\n\n")
             sys.stdout.write("\n".join(report.table_to_markdown(t) for t in tables))
         else:
             from kataio_tui.cli.render import print_tables
 
-            print_tables(loaded.result_set, tables)
+            print_tables(loaded.name, loaded.path, loaded.provenance, tables)
     return 0
 
 

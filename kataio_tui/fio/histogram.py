@@ -8,9 +8,16 @@ walking the sum of several clients' bins gives the cluster-wide percentile.
 
 from __future__ import annotations
 
+from array import array
+from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from fractions import Fraction
+
+from kataio_tui.errors import KataioError
+
+class CorruptCache(KataioError):
+    """Derived data written by kataio was damaged after it was written."""
+
 
 # fio's default percentile list (options.c: def_percentile_list)
 FIO_DEFAULT_PERCENTILES: tuple[float, ...] = (
@@ -54,39 +61,114 @@ def fio_threshold(p: float, samples: int, precision_bits: int = LONG_DOUBLE_BITS
     return _round_to_bits(scaled * Fraction(p), precision_bits)
 
 
-@dataclass(slots=True)
 class Histogram:
-    """Counts per bucket value in nanoseconds (only non-empty buckets)."""
+    """Counts per bucket value in nanoseconds (only non-empty buckets). Treated as immutable.
 
-    counts: dict[int, int]
+    A large set holds hundreds of thousands of bins of which a report uses a few kinds, so a
+    histogram can stay in packed form (two arrays: bucket values and counts) until its counts are
+    first needed.
+    """
+
+    __slots__ = ("_counts", "_keys", "_values", "_encoded")
+
+    def __init__(self, counts: dict[int, int]) -> None:
+        self._counts: dict[int, int] | None = counts
+        self._keys: array | None = None
+        self._values: array | None = None
+        self._encoded: tuple[str, str] | None = None
+
+    @classmethod
+    def _packed(cls, keys: array | None, values: array | None, encoded: tuple[str, str] | None = None) -> Histogram:
+        hist = cls.__new__(cls)
+        hist._counts, hist._keys, hist._values, hist._encoded = None, keys, values, encoded
+        return hist
+
+    def _arrays(self) -> tuple[array, array]:
+        if self._encoded is not None:
+            try:
+                keys, values = (array("q", b64decode(part, validate=True)) for part in self._encoded)
+            except ValueError:  # binascii.Error too
+                raise CorruptCache("a cached histogram is damaged; delete the result set's .cache directory") from None
+            self._keys, self._values, self._encoded = keys, values, None
+        return self._keys, self._values
+
+    @property
+    def counts(self) -> dict[int, int]:
+        if self._counts is None:
+            self._counts = dict(zip(*self._arrays()))
+            self._keys = self._values = None
+        return self._counts
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Histogram) and self.counts == other.counts
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Histogram({len(self)} buckets, {self.total} samples)"
+
+    def __len__(self) -> int:
+        return len(self._arrays()[0]) if self._counts is None else len(self._counts)
 
     @classmethod
     def from_json_bins(cls, bins: Mapping[str, object]) -> Histogram:
-        counts: dict[int, int] = {}
-        for key, value in bins.items():
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"count for {key!r} is {type(value).__name__}")
-            if value < 0:
-                raise ValueError(f"negative count for {key!r}")
-            if value:
-                ns = int(key)
-                counts[ns] = counts.get(ns, 0) + value
-        return cls(counts)
+        """From json+ ``bins`` ({"<ns>": count}); raises TypeError/ValueError/OverflowError naming
+        the problem. Kept packed: the conversion runs at C speed."""
+        try:
+            keys = array("q", map(int, bins.keys()))
+            values = array("q", bins.values())  # refuses floats, strings, null
+        except TypeError as exc:
+            raise TypeError(f"a count is not an integer ({exc})") from None
+        if values and min(values) <= 0:
+            if min(values) < 0:
+                bad = next(k for k, v in bins.items() if isinstance(v, int) and v < 0)
+                raise ValueError(f"negative count for {bad!r}")
+            kept = [(k, v) for k, v in zip(keys, values) if v]  # fio writes no empty buckets
+            keys, values = array("q", (k for k, _ in kept)), array("q", (v for _, v in kept))
+        if len(set(keys)) != len(keys):  # e.g. "100" and "0100": never written by fio
+            counts: dict[int, int] = {}
+            for k, v in zip(keys, values):
+                counts[k] = counts.get(k, 0) + v
+            return cls(counts)
+        return cls._packed(keys, values)
+
+    def to_b64(self) -> tuple[str, str]:
+        """(bucket values, counts) as base64 machine arrays in bucket order, for caches."""
+        items = self.sorted_items()
+        return (b64encode(array("q", (k for k, _ in items)).tobytes()).decode("ascii"),
+                b64encode(array("q", (v for _, v in items)).tobytes()).decode("ascii"))
+
+    @classmethod
+    def from_b64(cls, keys: str, values: str) -> Histogram:
+        """The inverse of to_b64; decoded only when the counts are first used."""
+        if not (isinstance(keys, str) and isinstance(values, str) and len(keys) == len(values)
+                and len(keys) % 4 == 0):
+            raise ValueError("packed histogram: not two base64 arrays of one length")
+        return cls._packed(None, None, (keys, values))
 
     @classmethod
     def merged(cls, histograms: Iterable[Histogram]) -> Histogram:
-        counts: dict[int, int] = {}
-        for hist in histograms:
+        """The sum of several histograms (one histogram is returned as it is: they are immutable)."""
+        parts = sorted(histograms, key=len, reverse=True)
+        if not parts:
+            return cls({})
+        if len(parts) == 1:
+            return parts[0]
+        counts = dict(parts[0].counts)  # start from the largest: fewer Python-level steps
+        get = counts.get
+        for hist in parts[1:]:
             for ns, n in hist.counts.items():
-                counts[ns] = counts.get(ns, 0) + n
+                counts[ns] = get(ns, 0) + n
         return cls(counts)
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self._arrays()[1]) if self._counts is None else sum(self._counts.values())
 
     def sorted_items(self) -> list[tuple[int, int]]:
-        return sorted(self.counts.items())
+        if self._counts is None:
+            return sorted(zip(*self._arrays()))
+        return sorted(self._counts.items())
 
     def percentiles(
         self, wanted: Iterable[float] = FIO_DEFAULT_PERCENTILES, samples: int | None = None,

@@ -226,7 +226,7 @@ def _latency(value: Any, path: str, ios: int) -> LatencyStats | None:
     if bins_raw is not None:
         try:
             histogram = Histogram.from_json_bins(_obj(bins_raw, f"{path}.bins"))
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise _Shape(f"{path}.bins", f"not a map of nanoseconds to counts ({exc})") from None
     percentiles: dict[float, int] = {}
     raw_pct = obj.get("percentile")

@@ -1,4 +1,9 @@
-"""Load a result set's raw fio files into per-client summaries; bad files are listed, not fatal."""
+"""Load a result set's raw fio files into per-client summaries; bad files are listed, not fatal.
+
+Summaries of raw files that have not changed come from the set's derived cache
+(summary_cache.py), so a large set is parsed once. The manifest model (pydantic) is imported only
+when needed: `summarize_set` answers from the cache alone when nothing changed.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,32 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kataio_tui.fio.reader import FioOutputError, read_fio_output
+from kataio_tui.fio.histogram import Histogram
+from kataio_tui.fio.reader import LATENCY_KINDS, FioOutputError, read_fio_output
 from kataio_tui.fio.summary import ClientSummary, client_summaries
-from kataio_tui.model.results import ScenarioRecord
-from kataio_tui.results.store import ResultSet, ResultSetError
+from kataio_tui.results.setfiles import MANIFEST
+
+if TYPE_CHECKING:
+    from kataio_tui.model.results import ScenarioRecord
+    from kataio_tui.results.store import ResultSet
+
+
+class ScenarioInfo(Protocol):
+    """What reports read of a scenario record (a ScenarioRecord, or its cached RecordView)."""
+
+    runtime: str
+    pattern: str
+    block_size: int
+    clients: int
+    repeat: int
+    status: str
+    files: list[str]
+    jobfile: str | None
+    start_skew_s: float | None
+    failure: str | None
+    diagnosis: str | None
 
 
 @dataclass(slots=True)
@@ -24,9 +50,23 @@ class FileProblem:
 
 @dataclass(slots=True)
 class LoadedScenario:
-    record: ScenarioRecord
+    record: ScenarioRecord | ScenarioInfo
     clients: list[ClientSummary] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
+    # merged histogram per latency kind (None: some client has no bins); filled on demand or from the cache
+    merged: dict[str, Histogram | None] = field(default_factory=dict)
+
+    def histogram(self, kind: str) -> Histogram | None:
+        """The sum of all clients' histograms of this kind, or None when any client lacks bins."""
+        if kind not in self.merged:
+            parts = [c.latency[kind].histogram for c in self.clients if kind in c.latency]
+            complete = bool(parts) and all(h is not None for h in parts)
+            self.merged[kind] = Histogram.merged(parts) if complete else None
+        return self.merged[kind]
+
+
+def _problems(scenarios: list[LoadedScenario]) -> list[FileProblem]:
+    return [p for s in scenarios for p in s.problems]
 
 
 @dataclass(slots=True)
@@ -36,11 +76,30 @@ class LoadedSet:
 
     @property
     def problems(self) -> list[FileProblem]:
-        return [p for s in self.scenarios for p in s.problems]
+        return _problems(self.scenarios)
 
     @property
     def client_count(self) -> int:
         return sum(len(s.clients) for s in self.scenarios)
+
+
+@dataclass(slots=True)
+class SetSummary:
+    """What a report needs of a set: its name, path, provenance (as JSON data) and scenarios."""
+
+    name: str
+    path: Path
+    provenance: dict[str, Any]
+    scenarios: list[LoadedScenario]
+
+    @property
+    def problems(self) -> list[FileProblem]:
+        return _problems(self.scenarios)
+
+    @classmethod
+    def of(cls, loaded: LoadedSet) -> SetSummary:
+        rs = loaded.result_set
+        return cls(rs.name, rs.path, rs.manifest.provenance.model_dump(mode="json"), loaded.scenarios)
 
 
 class LoadCancelled(Exception):
@@ -63,22 +122,60 @@ def load_set(
     cancel: threading.Event | None = None,
 ) -> LoadedSet:
     """Read every raw file of a set. Raises ResultSetError only when the manifest is unusable."""
+    from kataio_tui.results.store import ResultSet, ResultSetError
+    from kataio_tui.results.summary_cache import SummaryCache, file_stamp
+
     result_set = source if isinstance(source, ResultSet) else ResultSet.load(source)
+    cache = SummaryCache.open(result_set.path)
     records = result_set.manifest.scenarios
     total = sum(len(r.files) for r in records)
     done = 0
     loaded: list[LoadedScenario] = []
     for record in records:
         scenario = LoadedScenario(record)
+        stamps: list = []
         for rel in record.files:
             if cancel is not None and cancel.is_set():
                 raise LoadCancelled()
             try:
-                scenario.clients.extend(load_clients(result_set, rel))
-            except (FioOutputError, ResultSetError) as exc:
-                scenario.problems.append(FileProblem(rel, getattr(exc, "reason", str(exc))))
+                stamp = file_stamp(result_set.resolve(rel))
+            except (OSError, ResultSetError):
+                stamp = None
+            stamps.append(stamp)
+            found = cache.lookup(rel, stamp) if stamp is not None else None
+            if found is None:
+                try:
+                    found = load_clients(result_set, rel)
+                except (FioOutputError, ResultSetError) as exc:
+                    found = FileProblem(rel, getattr(exc, "reason", str(exc)))
+                if stamp is not None:
+                    cache.store(rel, stamp, found)
+            if isinstance(found, FileProblem):
+                scenario.problems.append(found)
+            else:
+                scenario.clients.extend(found)
             done += 1
             if progress is not None:
                 progress(done, total)
+        if None not in stamps:
+            merged = cache.scenario(record.files, stamps)
+            if merged is None:
+                merged = {kind: scenario.histogram(kind) for kind in LATENCY_KINDS}
+                cache.store_scenario(record.files, stamps, merged)
+            scenario.merged.update(merged)
         loaded.append(scenario)
+    cache.set_manifest(file_stamp(result_set.path / MANIFEST), result_set.manifest.model_dump(mode="json"))
+    cache.save()
     return LoadedSet(result_set, loaded)
+
+
+def summarize_set(path: str | Path) -> SetSummary:
+    """A set for reporting: from the derived cache alone when neither the manifest nor any raw
+    file changed since it was written (no manifest model, no parsing), else through load_set."""
+    from kataio_tui.results.summary_cache import quick_load
+
+    quick = quick_load(Path(path))
+    if quick is not None:
+        return quick
+    return SetSummary.of(load_set(path))
+

@@ -23,8 +23,12 @@ from pydantic import ValidationError
 from kataio_tui.errors import KataioError
 from kataio_tui.model.results import Manifest, Provenance, ScenarioKey, ScenarioRecord
 
-MANIFEST = "manifest.toml"
-RAW_DIR = "raw"
+from kataio_tui.results.setfiles import MANIFEST, RAW_DIR, write_atomic
+from kataio_tui.results.setfiles import fsync_write as _fsync_write
+
+__all__ = ["MANIFEST", "RAW_DIR", "ResultSet", "ResultSetError", "find_result_sets", "safe_name", "scenario_dir",
+           "write_atomic"]
+
 _STAGING_PREFIX = ".staging-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -55,27 +59,6 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace path with data so that readers see the old or the new file, never a mix."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _format_validation(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
@@ -90,6 +73,7 @@ class ResultSet:
     def __init__(self, path: Path, manifest: Manifest) -> None:
         self.path = path
         self.manifest = manifest
+        self._resolved_dirs: dict[str, Path] = {}  # a set has thousands of files in a few dozen dirs
 
     # ---- loading -----------------------------------------------------------------------------
 
@@ -119,14 +103,30 @@ class ResultSet:
 
     def resolve(self, rel: str) -> Path:
         """The path of a file of this set; refuses anything outside the set's directory."""
-        root = self.path.resolve()
+        outside = ResultSetError(f"{self.path / MANIFEST}: file {rel!r} lies outside the result set")
         try:
-            target = (root / rel).resolve()
+            if "\x00" in rel:
+                raise ValueError("embedded null byte")
+            rel_path = Path(rel)
+            if rel_path.is_absolute():
+                raise outside
+            root = self._resolved_dir(".")
+            parent = self._resolved_dir(str(rel_path.parent))
+            target = parent / rel_path.name
+            if rel_path.name in ("", ".", "..") or target.is_symlink():
+                target = target.resolve()
         except (OSError, ValueError, RuntimeError) as exc:  # NUL bytes, symlink loops
             raise ResultSetError(f"{self.path / MANIFEST}: file {rel!r} is not a usable path: {exc}") from None
-        if Path(rel).is_absolute() or not target.is_relative_to(root) or target == root:
-            raise ResultSetError(f"{self.path / MANIFEST}: file {rel!r} lies outside the result set")
+        if not target.is_relative_to(root) or target == root:
+            raise outside
         return target
+
+    def _resolved_dir(self, rel_dir: str) -> Path:
+        found = self._resolved_dirs.get(rel_dir)
+        if found is None:
+            found = (self.path / rel_dir).resolve()
+            self._resolved_dirs[rel_dir] = found
+        return found
 
     def read_raw(self, rel: str) -> bytes:
         return self.resolve(rel).read_bytes()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kataio_tui.fio.histogram import Histogram
 from kataio_tui.fio.summary import ClientSummary
-from kataio_tui.results.loader import LoadedScenario, LoadedSet
+from kataio_tui.results.loader import LoadedScenario, LoadedSet, SetSummary
 
 DEFAULT_BASELINE = "bare"
 PATTERN_ORDER = ("read", "write", "randread", "randwrite", "rw", "randrw")
@@ -74,14 +74,15 @@ class ScenarioRow:
         return self.latency.get(kind)
 
 
-def _latency(clients: list[ClientSummary], kind: str) -> LatencyRow | None:
-    parts = [c.latency[kind] for c in clients if kind in c.latency]
+def _latency(group: list[LoadedScenario], kind: str) -> LatencyRow | None:
+    parts = [c.latency[kind] for s in group for c in s.clients if kind in c.latency]
     if not parts:
         return None
     samples = sum(p.samples for p in parts)
     mean = sum(p.mean_ns * p.samples for p in parts) / samples / 1000 if samples else None
     if all(p.histogram is not None for p in parts):
-        hist = Histogram.merged(p.histogram for p in parts if p.histogram is not None)
+        # each scenario's merged histogram (cached with the set), then the repeats together
+        hist = Histogram.merged(h for s in group if (h := s.histogram(kind)) is not None)
         pct = hist.percentiles((50.0, 99.0))
         p50, p99 = pct.get(50.0), pct.get(99.0)
         return LatencyRow(
@@ -150,7 +151,7 @@ def _row(key: RowKey, group: list[LoadedScenario], kinds: Iterable[str]) -> Scen
         jobfile=next((s.record.jobfile for s in group if s.record.jobfile), None),
     )
     for kind in kinds:
-        lat = _latency(clients, kind)
+        lat = _latency(group, kind)
         if lat is not None:
             row.latency[kind] = lat
     row.flags = _flags(row, sum(len(s.problems) for s in group))
@@ -163,7 +164,7 @@ def sort_key(key: RowKey) -> tuple:
 
 
 def build_rows(
-    loaded: LoadedSet, baseline: str = DEFAULT_BASELINE, kinds: Iterable[str] = ("slat", "clat", "lat")
+    loaded: LoadedSet | SetSummary, baseline: str = DEFAULT_BASELINE, kinds: Iterable[str] = ("slat", "clat", "lat")
 ) -> list[ScenarioRow]:
     groups: dict[RowKey, list[LoadedScenario]] = {}
     for scenario in loaded.scenarios:

@@ -4,9 +4,15 @@ fio output from this test run. Expected values are computed here from the raw JS
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
+import os
+import shutil
+import subprocess
+import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,10 +20,11 @@ import pytest
 from fiogen import TRIM_FAILS, FioGen, fiogen, first_document, local_spec  # noqa: F401
 
 from kataio_tui.model.results import Provenance, ScenarioRecord
-from kataio_tui.results import report
+from kataio_tui.results import report, summary_cache
 from kataio_tui.results.compare import compare_rows
-from kataio_tui.results.loader import load_set
+from kataio_tui.results.loader import load_set, summarize_set
 from kataio_tui.results.store import ResultSet
+from kataio_tui.results.summary_cache import quick_load
 from kataio_tui.results.tables import build_rows
 
 PROV = Provenance(made_by="test (bare fio on this machine; runtime names are labels)", kataio_version="0.1.0")
@@ -182,3 +189,92 @@ def test_compare_rows_detects_worse(rows):
     assert change.worse_by == pytest.approx(max(-bw_pct, change.p50_pct, p99, 0.0))
     (same,) = compare_rows(base, base, "clat")
     assert same.worse_by == 0.0 and same.bw_pct == 0.0
+
+
+# ---- the derived summary cache (.cache/ inside the set) -----------------------------------------
+
+
+def _age(root: Path, seconds: float = 3600) -> None:
+    """Make every file look written an hour ago: the cache does not trust files modified within
+    seconds of its own writing (coarse file times)."""
+    old = time.time() - seconds
+    for p in root.rglob("*"):
+        if p.is_file() and ".cache" not in p.parts:
+            os.utime(p, (old, old))
+
+
+def _digest(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and ".cache" not in p.parts}
+
+
+@pytest.fixture
+def aged_copy(made, tmp_path) -> Path:
+    path, _ = made
+    copy = tmp_path / "set"
+    shutil.copytree(path, copy, ignore=shutil.ignore_patterns(".cache"))
+    _age(copy)
+    return copy
+
+
+def _csv(source) -> str:
+    return report.to_csv(build_rows(source, "bare", ("clat", "lat")), "clat")
+
+
+def test_warm_report_equals_cold_and_raw_files_are_untouched(aged_copy):
+    before = _digest(aged_copy)
+    assert quick_load(aged_copy) is None  # no cache yet
+    cold = _csv(load_set(aged_copy))
+    assert (aged_copy / ".cache" / "summaries.json").is_file()
+    quick = quick_load(aged_copy)
+    assert quick is not None and quick.name == "report test"
+    assert _csv(quick) == cold
+    assert [str(p) for p in quick.problems] == [str(p) for p in load_set(aged_copy).problems]
+    assert _digest(aged_copy) == before  # raw files and manifest byte for byte
+
+
+def test_changed_raw_file_is_read_again(aged_copy, fiogen):  # noqa: F811
+    load_set(aged_copy)
+    victim = next(p for p in (aged_copy / "raw" / "bare").rglob("c0.json"))
+    victim.write_bytes(b"x" * victim.stat().st_size)  # same size, new content
+    _age(aged_copy, 7200)  # and an old modification time, different from the cached one
+    assert quick_load(aged_copy) is None
+    summary = summarize_set(aged_copy)
+    assert any(str(p).startswith(str(victim.relative_to(aged_copy))) for p in summary.problems)
+
+
+def test_corrupt_or_foreign_cache_is_ignored(aged_copy):
+    cold = _csv(load_set(aged_copy))
+    cache_file = aged_copy / ".cache" / "summaries.json"
+    for junk in (b"{not json", b"[]", b'{"format": 999}', b""):
+        cache_file.write_bytes(junk)
+        assert quick_load(aged_copy) is None
+        assert _csv(summarize_set(aged_copy)) == cold  # re-read and rewritten
+    assert quick_load(aged_copy) is not None
+
+
+def test_unwritable_cache_is_not_an_error(aged_copy, monkeypatch):
+    """Simulated: a read-only set (root ignores file modes here, so the write itself is made to fail)."""
+    def read_only(path, data):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(summary_cache, "write_atomic", read_only)
+    cold = _csv(load_set(aged_copy))
+    assert not (aged_copy / ".cache" / "summaries.json").exists()
+    assert quick_load(aged_copy) is None and _csv(summarize_set(aged_copy)) == cold
+
+
+def test_cache_keeps_only_current_files(aged_copy):
+    load_set(aged_copy)
+    data = json.loads((aged_copy / ".cache" / "summaries.json").read_bytes())
+    rs = ResultSet.load(aged_copy)
+    assert set(data["files"]) == {f for s in rs.manifest.scenarios for f in s.files}
+
+
+def test_warm_report_does_not_import_pydantic(aged_copy):
+    load_set(aged_copy)
+    probe = ("import sys; from kataio_tui.results.loader import summarize_set; "
+             f"s = summarize_set({str(aged_copy)!r}); "
+             "print(type(s.scenarios[0].record).__name__, 'pydantic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["RecordView", "False"]

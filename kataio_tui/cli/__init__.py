@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "kataio_tui.cli.results_cmd",  # report, import, compare
     "kataio_tui.cli.run_cmd",  # plan, run
     "kataio_tui.cli.check_cmd",  # check
+    "kataio_tui.cli.cleanup_cmd",  # cleanup (Kubernetes leftovers)
     "kataio_tui.cli.tui_cmd",  # tui (also the default with no command)
 )
 

@@ -14,6 +14,7 @@ The pod's log (stdout and stderr) therefore reads: fio's layout errors if any, a
 from __future__ import annotations
 
 from kataio_tui.fio.jobfile import FIO_ARGS, LAYOUT_ARGS
+from kataio_tui.runners.fio_errors import fio_message
 
 MOUNT = "kataio-mount:"
 READY = "kataio-gate: ready"
@@ -81,9 +82,13 @@ def split_log(log: bytes) -> tuple[bytes, bytes | None]:
 def gate_failure(prelude: bytes) -> str | None:
     """Why a client stopped before measuring, from the log text before the go line (None: no known reason)."""
     text = prelude.decode("utf-8", errors="replace")
-    for marker in (LAYOUT_FAILED, NO_GO):
-        if marker in text:
-            detail = "\n".join(line for line in text.splitlines()
-                               if line.strip() and not line.startswith((MOUNT, READY)))
-            return detail[-1500:]
+    lines = [line.strip() for line in text.splitlines()
+             if line.strip() and not line.startswith((MOUNT, READY))]
+    for marker, what in ((LAYOUT_FAILED, "laying out the data files failed"), (NO_GO, NO_GO.split(": ", 1)[1])):
+        found = next((line for line in lines if line.startswith(marker)), None)
+        if found is not None:
+            detail = found[len(marker):].strip()
+            others = [line for line in lines if not line.startswith(marker)]
+            head = f"{what} {detail}" if detail else what
+            return f"{head}: {fio_message(chr(10).join(others))}" if others else head
     return None

@@ -133,10 +133,12 @@ class Histogram:
         return cls._packed(keys, values)
 
     def to_b64(self) -> tuple[str, str]:
-        """(bucket values, counts) as base64 machine arrays in bucket order, for caches."""
-        items = self.sorted_items()
-        return (b64encode(array("q", (k for k, _ in items)).tobytes()).decode("ascii"),
-                b64encode(array("q", (v for _, v in items)).tobytes()).decode("ascii"))
+        """(bucket values, counts) as base64 machine arrays (in no particular order), for caches."""
+        if self._counts is None:
+            keys, values = self._arrays()
+        else:
+            keys, values = array("q", self._counts.keys()), array("q", self._counts.values())
+        return b64encode(keys.tobytes()).decode("ascii"), b64encode(values.tobytes()).decode("ascii")
 
     @classmethod
     def from_b64(cls, keys: str, values: str) -> Histogram:

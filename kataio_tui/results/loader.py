@@ -106,10 +106,11 @@ class LoadCancelled(Exception):
     pass
 
 
-def load_clients(result_set: ResultSet, rel: str) -> list[ClientSummary]:
-    """The client summaries in one raw file (several for a client/server output)."""
+def load_clients(result_set: ResultSet, rel: str, path: Path | None = None) -> list[ClientSummary]:
+    """The client summaries in one raw file (several for a client/server output); ``path`` is
+    the file's already resolved path, when the caller has it."""
     try:
-        data = result_set.read_raw(rel)
+        data = path.read_bytes() if path is not None else result_set.read_raw(rel)
     except OSError as exc:
         raise FioOutputError(rel, f"cannot read: {exc.strerror or exc}") from None
     run = read_fio_output(data, rel)
@@ -138,14 +139,15 @@ def load_set(
             if cancel is not None and cancel.is_set():
                 raise LoadCancelled()
             try:
-                stamp = file_stamp(result_set.resolve(rel))
+                path = result_set.resolve(rel)
+                stamp = file_stamp(path)
             except (OSError, ResultSetError):
-                stamp = None
+                path = stamp = None
             stamps.append(stamp)
             found = cache.lookup(rel, stamp) if stamp is not None else None
             if found is None:
                 try:
-                    found = load_clients(result_set, rel)
+                    found = load_clients(result_set, rel, path)
                 except (FioOutputError, ResultSetError) as exc:
                     found = FileProblem(rel, getattr(exc, "reason", str(exc)))
                 if stamp is not None:

@@ -17,7 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from fiogen import TRIM_FAILS, FioGen, fiogen, first_document, local_spec  # noqa: F401
+from fiogen import LOCAL_JSON, TRIM_FAILS, fiogen, first_document, local_spec  # noqa: F401
 
 from kataio_tui.model.results import Provenance, ScenarioRecord
 from kataio_tui.results import report, summary_cache
@@ -278,3 +278,24 @@ def test_warm_report_does_not_import_pydantic(aged_copy):
              "print(type(s.scenarios[0].record).__name__, 'pydantic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["RecordView", "False"]
+
+
+def test_plain_json_falls_back_to_fio_percentiles_and_says_so(fiogen, tmp_path):  # noqa: F811
+    specs = [LOCAL_JSON, local_spec(fmt="json", rw="randread", description="second")]
+    fiogen.prefetch(specs)
+    datas = [fiogen.get(s) for s in specs]
+    path = tmp_path / "plain"
+    ResultSet.create(path, "plain json", PROV, scenarios=[(
+        ScenarioRecord(runtime="bare", pattern="randread", block_size=4096, clients=2),
+        [(f"c{i}.json", d) for i, d in enumerate(datas)], None)])
+    (row,) = build_rows(load_set(path), "bare", ("clat",))
+    lat = row.lat("clat")
+    assert lat.source == "fio-percentiles" and lat.histogram is None
+    # no bins: the largest per-job fio p50/p99 (an upper bound of the cluster-wide value)
+    jobs = [j for d in datas for j in first_document(d)["jobs"]]
+    assert lat.p50_us == max(j["read"]["clat_ns"]["percentile"]["50.000000"] for j in jobs) / 1000
+    assert lat.p99_us == max(j["read"]["clat_ns"]["percentile"]["99.000000"] for j in jobs) / 1000
+    record = next(csv.DictReader(io.StringIO(report.to_csv([row], "clat"))))
+    assert record["latency_source"] == "fio-percentiles"
+    (table,) = report.latency_tables([row], "bare", "clat")
+    assert "no json+ bins" in table.note and "upper bound" in table.note

@@ -232,3 +232,27 @@ def test_cleanup_command_removes_what_a_crashed_run_left(lab, lab_namespace, lab
                  "--namespace", lab_namespace]) == 0
     assert "deleted 4 objects" in capsys.readouterr().out
     assert leftovers(lab, lab_namespace) == []
+
+
+def test_storage_from_a_storageclass_gets_a_claim_per_run_that_goes_with_it(lab, lab_namespace, lab_runtime_classes,
+                                                                            tmp_path, tmp_path_factory):
+    # The lab has no provisioner: a PersistentVolume of the class is made by hand and binds statically.
+    backing = tmp_path_factory.mktemp("k8spv")
+    pv_name = f"kataio-test-{lab_namespace}"
+    lab.core().create_persistent_volume({
+        "apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": pv_name},
+        "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteMany"], "storageClassName": pv_name,
+                 "persistentVolumeReclaimPolicy": "Retain", "hostPath": {"path": str(backing)}}})
+    try:
+        plan = k8s_plan(lab, lab_namespace, ["runc"], [2], storage=KubernetesStorage(
+            kind="storageclass", storage_class=pv_name, access_mode="ReadWriteMany"))
+        result = run(plan, tmp_path)
+        (record,) = result.result_set.manifest.scenarios
+        assert record.status == "ok", record.failure
+        run_id = result.result_set.manifest.provenance.run_id
+        assert sorted(p.name for p in (backing / "kataio" / run_id).iterdir()) == ["client-0", "client-1"]
+        assert not list(backing.glob("kataio/*/client-*/kataio.*")), "fio's data files were not removed"
+        assert lab.core().read_persistent_volume(pv_name).spec.claim_ref.name == f"kataio-{run_id}-data"
+        assert leftovers(lab, lab_namespace) == []  # the claim went with the run
+    finally:
+        lab.core().delete_persistent_volume(pv_name)

@@ -227,8 +227,9 @@ def remove_data_files(cluster: Cluster, plan: Plan, names: manifests.RunNames, o
         if result.get("phase") != "Succeeded" or "kataio-tidy:" in result.get("log", ""):
             notes.append(f"could not remove the data files{' on ' + node if node else ''}: "
                          f"{result.get('failure') or result.get('log') or result.get('phase')}")
+    claim = target.storage.claim if target.storage.kind == "pvc" else names.claim
     location = (f"{target.storage.path}/{manifests.DATA_ROOT}/{names.run_id}" if target.storage.kind == "hostPath"
-                else f"{manifests.DATA_ROOT}/{names.run_id} on claim {target.storage.claim}")
+                else f"{manifests.DATA_ROOT}/{names.run_id} on claim {claim}")
     if not notes:
         notes.append(f"data files removed; empty client directories remain in {location}")
     return notes

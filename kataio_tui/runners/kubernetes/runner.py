@@ -35,6 +35,9 @@ from kataio_tui.runners.kubernetes.session import (
 
 BARE = "bare"
 DEFAULT_RUNTIMES = ("runc", "default")
+# Storage that outlives the pods (a claim from a StorageClass may be retained): fio's files are removed at close.
+SHARED_STORAGE = ("hostPath", "pvc", "storageclass")
+CLOSE_WAIT_S = 20.0
 
 
 def runtime_class_for(target: KubernetesTarget, runtime: str) -> str | None:
@@ -131,14 +134,21 @@ class KubernetesRunner:
         try:
             if self._active is not None:  # close() after an exception in the middle of a scenario
                 self._active.teardown()
-            if not keep_files and target.storage.kind in ("hostPath", "pvc") and self.owner_ref is not None:
-                if self.nodes_used or target.storage.kind == "pvc":
+            if not keep_files and target.storage.kind in SHARED_STORAGE and self.owner_ref is not None:
+                if self.nodes_used or target.storage.kind != "hostPath":
                     notes += provenance.remove_data_files(self.cluster, self.plan, self.names, self.owner_ref,
                                                           sorted(self.nodes_used))
-            elif keep_files and target.storage.kind in ("hostPath", "pvc"):
+            elif keep_files and target.storage.kind in SHARED_STORAGE:
                 notes.append(f"data files kept in {manifests.DATA_ROOT}/{self.names.run_id}/ on the "
                              f"{target.storage.kind} storage")
             problems = cleanup.delete_run(self.cluster, target.namespace, self.names.run_id)
+            # wait (briefly) until they are really gone: a claim stays while its finalizer waits for the pods
+            _, remaining = cleanup.cleanup_leftovers(self.cluster, target.namespace, self.names.run_id,
+                                                     wait_s=CLOSE_WAIT_S)
+            problems += remaining.problems
+            if remaining.objects:
+                problems.append(f"{remaining.count()} objects of run {self.names.run_id} were still being deleted "
+                                f"after {CLOSE_WAIT_S:g} s")
             notes += problems
             if problems:
                 notes.append(f"run `kataio cleanup --run-id {self.names.run_id} --namespace {target.namespace}` to "

@@ -152,11 +152,11 @@ def main() -> None:
 
     plain = statistics.median(w for w, _ in runs["plain"])
     print(f"\n{args.rounds} interleaved rounds, medians (same numbers for all {checked} scenarios: checked)")
-    print(f"{'':14} {'wall s':>8} {'ratio':>7} {'peak RSS MB':>12}")
+    print(f"{'':14} {'wall s':>8} {'ratio':>7} {'peak RSS MB (median / max)':>28}")
     for name, values in runs.items():
         wall = statistics.median(w for w, _ in values)
-        rss = max(r for _, r in values) / 1e6
-        print(f"{name:14} {wall:8.3f} {wall / plain:7.2f} {rss:12.1f}")
+        rss = [r / 1e6 for _, r in values]
+        print(f"{name:14} {wall:8.3f} {wall / plain:7.2f} {statistics.median(rss):17.1f} / {max(rss):.1f}")
     print("\nratio = wall time / plain script's (target <= 1.0); peak RSS target < 150 MB "
           f"(cache: {'present' if derived.exists() else 'none'})")
 

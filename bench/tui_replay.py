@@ -79,7 +79,21 @@ def make_app(source: Path, clients: int, seconds: float, out_dir: Path):
     return app
 
 
+def make_real_app(plan_path: Path, out_dir: Path):
+    """The kataio app running a real plan with the local runner (real fio), started at once."""
+    from kataio_tui.model.plan import load_plan
+    from kataio_tui.tui.app import KataioApp
+
+    app = KataioApp(persist_theme=False)
+    app.run_out_dir = out_dir
+    app.call_later(app.start_run, load_plan(plan_path))
+    return app
+
+
 if __name__ == "__main__":
     import sys
 
-    make_app(Path(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), Path(sys.argv[4])).run()
+    if sys.argv[1] == "real":  # real PLAN OUT_DIR
+        make_real_app(Path(sys.argv[2]), Path(sys.argv[3])).run()
+    else:  # replay SOURCE_SET CLIENTS SECONDS OUT_DIR
+        make_app(Path(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), Path(sys.argv[5])).run()

@@ -117,7 +117,7 @@ def bench_open(rounds: int, env: dict[str, str]) -> None:
     for _ in range(rounds):
         shutil.rmtree(derived, ignore_errors=True)  # no derived summaries: every file is parsed
         since = start([KATAIO, "tui", str(result_set)], env)
-        wait_for(lambda text: "bench 876 clients" in text and "Back/Quit" in text, since)
+        wait_for(lambda text: "bench 876 clients" in text and "1 of 1 set(s)" in text, since)
         time.sleep(0.3)  # let Browse settle
         pressed = time.perf_counter()
         tmux("send-keys", "-t", SESSION, "Enter")
@@ -138,16 +138,15 @@ def bench_open(rounds: int, env: dict[str, str]) -> None:
     print("   target: <= 1 s")
 
 
-def toggle_latencies(samples: int, in_live: str, in_sofar: str) -> list[float]:
-    """Press g repeatedly; each time, how long until the other view is on screen."""
+def toggle_latencies(samples: int, live_marker: str) -> list[float]:
+    """Press g (live view <-> results view) repeatedly; each time, how long until the live view's
+    marker has appeared or gone."""
     latencies = []
-    showing_live = in_live in screen()
     for _ in range(samples):
-        want = in_sofar if showing_live else in_live
+        shown = live_marker in screen()
         pressed = time.perf_counter()
         tmux("send-keys", "-t", SESSION, "g")
-        latencies.append(wait_for(lambda text: want in text, pressed, timeout=5))
-        showing_live = not showing_live
+        latencies.append(wait_for(lambda text: (live_marker in text) != shown, pressed, timeout=5))
         time.sleep(0.05)
     return latencies
 
@@ -155,7 +154,7 @@ def toggle_latencies(samples: int, in_live: str, in_sofar: str) -> list[float]:
 def bench_input_latency(samples: int, env: dict[str, str], tmp: Path, real: bool) -> None:
     cache = Path.home() / ".cache" / "kataio-bench"
     source = report_speed.ensure_set(cache, report_speed.ensure_tree(cache))
-    live_marker, sofar_marker = "MiB/s now", "So far:"
+    live_marker = "MiB/s now"  # the per-client table's header
     # idle baseline: the run screen with nothing running
     since = start([KATAIO, "tui", "--start", "run"], env)
     wait_for(lambda text: "No run yet" in text, since)
@@ -168,21 +167,19 @@ def bench_input_latency(samples: int, env: dict[str, str], tmp: Path, real: bool
                                   clients=[64], directory=str(tmp / "fio"),
                                   fio=FioParams(iodepth=8, numjobs=1, filesize=4 << 20, runtime=40,
                                                 ramp_time=0)).to_toml())
-        command = [PYTHON, "-c", f"'import sys; sys.path.insert(0, \"{REPO / 'bench'}\"); "
-                   f"from tui_replay import make_real_app; make_real_app(\"{plan_path}\", \"{tmp}\").run()'"]
+        command = [PYTHON, str(REPO / "bench" / "tui_replay.py"), "real", str(plan_path), str(tmp / "runs")]
     else:
-        command = [PYTHON, str(REPO / "bench" / "tui_replay.py"), str(source), "64", "60", str(tmp / "runs")]
+        command = [PYTHON, str(REPO / "bench" / "tui_replay.py"), "replay", str(source), "64", "60", str(tmp / "runs")]
     since = start(command, env, 120, 40)
     wait_for(lambda text: "over 64 client(s)" in text, since, timeout=120)
     time.sleep(1.0)
-    # the results pane needs a finished scenario: before that, "So far:" is absent; use the table header
-    during = toggle_latencies(samples, live_marker, "no latency histogram")
+    during = toggle_latencies(samples, live_marker)
     still_running = "[running]" in screen() or "No run" not in screen()
     kill()
     # baseline: the same toggle with the same app idle (no run, nothing streaming)
     since = start([KATAIO, "tui", "--start", "run"], env, 120, 40)
     wait_for(lambda text: "No run yet" in text, since)
-    idle = toggle_latencies(samples, live_marker, "no latency histogram")
+    idle = toggle_latencies(samples, live_marker)
     kill()
     kind = "REAL 64 bare fio clients" if real else "SIMULATED stream (64 clients x 1 event/s, real values)"
     print(f"\n3. input latency (key -> change on screen, tmux 120x40), {samples} presses; {kind}")
@@ -204,6 +201,8 @@ def main() -> None:
     args = parser.parse_args()
     if shutil.which("tmux") is None:
         raise SystemExit("tmux is needed (Debian: apt-get install tmux)")
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores at the start (figures are "
+          "wall times: other work on the machine inflates them)")
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         env = {"KATAIO_DATA_DIR": str(tmp / "data"), "KATAIO_CONFIG_DIR": str(tmp / "config"),
@@ -217,6 +216,7 @@ def main() -> None:
                 bench_input_latency(args.samples, env, tmp, args.real)
         finally:
             kill()
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
 
 
 if __name__ == "__main__":

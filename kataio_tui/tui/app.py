@@ -31,6 +31,16 @@ def _lazy_screen(module: str, cls: str) -> Callable[[], Screen]:
     return make
 
 
+# imported in the background after the first paint, so opening a result set does not wait for them
+WARM_IMPORTS = ("kataio_tui.results.loader", "kataio_tui.results.tables", "kataio_tui.results.report",
+                "kataio_tui.tui.screens.results", "kataio_tui.tui.screens.browse", "plotext")
+
+
+def _warm_imports() -> None:
+    for name in WARM_IMPORTS:
+        importlib.import_module(name)
+
+
 class KataioApp(App[None]):
     TITLE = "kataio"
     CSS_PATH = "app.tcss"
@@ -67,6 +77,8 @@ class KataioApp(App[None]):
         self.run_out_dir: Path | None = None  # where runs create result sets; None: the user data dir
         self.pending_plan = None  # handed from the plan screen to the run screen
         self._start = start or ("browse" if self.set_paths else "home")
+        if self._start in MODE_SCREENS:
+            self.DEFAULT_MODE = self._start  # build only the first screen shown, not home and then it
         self._persist_theme = persist_theme
         self._theme_ready = False
         super().__init__()
@@ -87,14 +99,13 @@ class KataioApp(App[None]):
         return dict(VARIABLE_DEFAULTS)
 
     def on_mount(self) -> None:
-        if self._start != self.DEFAULT_MODE:
-            self.switch_mode(self._start)
         for problem in self.theme_problems:
             self.notify(problem, severity="warning", timeout=8)
         self.call_after_refresh(self._after_first_paint)
 
     def _after_first_paint(self) -> None:
         self._theme_ready = True
+        self.run_worker(_warm_imports, thread=True, group="warm-up", exit_on_error=False)
         from kataio_tui.tui.keymap import unknown_binding_ids
 
         unknown = unknown_binding_ids(self.config.keymap)

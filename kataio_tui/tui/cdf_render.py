@@ -63,11 +63,10 @@ def decade_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
 
 def render_cdf(series: Sequence[Series], width: int, height: int, title: str = "") -> str:
     """The plot as plain text (no colour codes), exactly width x height cells."""
-    import plotext as plt
-
     usable = [s for s in series if len(s.xs_us) and min(s.xs_us) > 0]
     if width < MIN_WIDTH or height < MIN_HEIGHT or not usable:
         return ""
+    import plotext as plt  # 0.1 s: only once there is something to plot
     fig = plt.figure
     fig.clear()
     fig.plot_size(width, height)

@@ -88,9 +88,12 @@ class ResultsScreen(KataioScreen):
         from kataio_tui.results.tables import build_rows
 
         started = time.perf_counter()
+        last = [0.0]
 
         def progress(done: int, total: int) -> None:
-            if done % 16 == 0 or done == total:
+            now = time.perf_counter()
+            if now - last[0] >= 0.05 or done == total:  # 20 updates a second at most
+                last[0] = now
                 self.post_message(Progress("load", done, total))
 
         try:

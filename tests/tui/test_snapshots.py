@@ -83,3 +83,11 @@ def test_help(snap_compare, snap_app):
         await pilot.pause()
 
     assert snap_compare(snap_app(start="browse"), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_results_with_no_color(snap_compare, snap_app, monkeypatch):
+    """NO_COLOR: everything grey; better/worse still read from ▲/▼/= and the curves from their markers."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = snap_app(start="browse")
+    assert app.no_color
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_open_first)

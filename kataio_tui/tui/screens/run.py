@@ -51,19 +51,6 @@ class RowsSoFar(WorkerMessage, bubble=False):
         self.key = key
 
 
-def default_runner(plan: Plan):
-    """The runner for the plan's target."""
-    if plan.target == "kubernetes":
-        try:
-            from kataio_tui.runners.kubernetes.runner import KubernetesRunner
-        except ImportError:
-            raise KataioError("the Kubernetes runner is not installed in this kataio") from None
-        return KubernetesRunner()
-    from kataio_tui.runners.local import LocalRunner
-
-    return LocalRunner()
-
-
 def mib(bw_bytes: float | None) -> str:
     return "-" if bw_bytes is None else f"{bw_bytes / 1048576:,.1f}"
 
@@ -127,7 +114,9 @@ class RunScreen(KataioScreen):
         self._queue_rows = 0
         self.query_one("#queue", DataTable).clear()
         self.query_one("#failures", Static).display = False
-        factory = runner_factory or getattr(self.app, "runner_factory", None) or default_runner
+        from kataio_tui.cli.run_cmd import make_runner  # the runner for the plan's target, as `kataio run`
+
+        factory = runner_factory or getattr(self.app, "runner_factory", None) or make_runner
         out_dir = getattr(self.app, "run_out_dir", None)
         self._run(plan, factory, self.cancel, out_dir)
 

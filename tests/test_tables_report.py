@@ -224,7 +224,9 @@ def _csv(source) -> str:
 def test_warm_report_equals_cold_and_raw_files_are_untouched(aged_copy):
     before = _digest(aged_copy)
     assert quick_load(aged_copy) is None  # no cache yet
-    cold = _csv(load_set(aged_copy))
+    load_set(aged_copy)
+    assert not (aged_copy / ".cache").exists()  # looking at a set writes nothing
+    cold = _csv(summarize_set(aged_copy))
     assert (aged_copy / ".cache" / "summaries.json").is_file()
     quick = quick_load(aged_copy)
     assert quick is not None and quick.name == "report test"
@@ -234,7 +236,7 @@ def test_warm_report_equals_cold_and_raw_files_are_untouched(aged_copy):
 
 
 def test_changed_raw_file_is_read_again(aged_copy, fiogen):  # noqa: F811
-    load_set(aged_copy)
+    summarize_set(aged_copy)
     victim = next(p for p in (aged_copy / "raw" / "bare").rglob("c0.json"))
     victim.write_bytes(b"x" * victim.stat().st_size)  # same size, new content
     _age(aged_copy, 7200)  # and an old modification time, different from the cached one
@@ -244,7 +246,7 @@ def test_changed_raw_file_is_read_again(aged_copy, fiogen):  # noqa: F811
 
 
 def test_corrupt_or_foreign_cache_is_ignored(aged_copy):
-    cold = _csv(load_set(aged_copy))
+    cold = _csv(summarize_set(aged_copy))
     cache_file = aged_copy / ".cache" / "summaries.json"
     for junk in (b"{not json", b"[]", b'{"format": 999}', b""):
         cache_file.write_bytes(junk)
@@ -259,20 +261,20 @@ def test_unwritable_cache_is_not_an_error(aged_copy, monkeypatch):
         raise OSError(30, "Read-only file system")
 
     monkeypatch.setattr(summary_cache, "write_atomic", read_only)
-    cold = _csv(load_set(aged_copy))
+    cold = _csv(summarize_set(aged_copy))
     assert not (aged_copy / ".cache" / "summaries.json").exists()
     assert quick_load(aged_copy) is None and _csv(summarize_set(aged_copy)) == cold
 
 
 def test_cache_keeps_only_current_files(aged_copy):
-    load_set(aged_copy)
+    summarize_set(aged_copy)
     data = json.loads((aged_copy / ".cache" / "summaries.json").read_bytes())
     rs = ResultSet.load(aged_copy)
     assert set(data["files"]) == {f for s in rs.manifest.scenarios for f in s.files}
 
 
 def test_warm_report_does_not_import_pydantic(aged_copy):
-    load_set(aged_copy)
+    summarize_set(aged_copy)
     probe = ("import sys; from kataio_tui.results.loader import summarize_set; "
              f"s = summarize_set({str(aged_copy)!r}); "
              "print(type(s.scenarios[0].record).__name__, 'pydantic' in sys.modules)")

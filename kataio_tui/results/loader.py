@@ -121,8 +121,13 @@ def load_set(
     source: str | Path | ResultSet,
     progress: Callable[[int, int], None] | None = None,
     cancel: threading.Event | None = None,
+    save_cache: bool = False,
 ) -> LoadedSet:
-    """Read every raw file of a set. Raises ResultSetError only when the manifest is unusable."""
+    """Read every raw file of a set. Raises ResultSetError only when the manifest is unusable.
+
+    Summaries of unchanged files come from the set's derived cache when it has one; the cache is
+    written only with ``save_cache`` (`kataio report` does), so that merely looking at a set
+    writes nothing into its directory."""
     from kataio_tui.results.store import ResultSet, ResultSetError
     from kataio_tui.results.summary_cache import SummaryCache, file_stamp
 
@@ -166,18 +171,23 @@ def load_set(
                 cache.store_scenario(record.files, stamps, merged)
             scenario.merged.update(merged)
         loaded.append(scenario)
-    cache.set_manifest(file_stamp(result_set.path / MANIFEST), result_set.manifest.model_dump(mode="json"))
-    cache.save()
+    if save_cache:
+        try:
+            cache.set_manifest(file_stamp(result_set.path / MANIFEST), result_set.manifest.model_dump(mode="json"))
+        except OSError:
+            return LoadedSet(result_set, loaded)
+        cache.save()
     return LoadedSet(result_set, loaded)
 
 
 def summarize_set(path: str | Path) -> SetSummary:
     """A set for reporting: from the derived cache alone when neither the manifest nor any raw
-    file changed since it was written (no manifest model, no parsing), else through load_set."""
+    file changed since it was written (no manifest model, no parsing), else through load_set,
+    which then writes the cache."""
     from kataio_tui.results.summary_cache import quick_load
 
     quick = quick_load(Path(path))
     if quick is not None:
         return quick
-    return SetSummary.of(load_set(path))
+    return SetSummary.of(load_set(path, save_cache=True))
 

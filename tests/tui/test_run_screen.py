@@ -25,7 +25,7 @@ def cells(app, selector: str) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def wait_for(pilot, condition, timeout: float = 30.0) -> None:
+async def wait_for(pilot, condition, timeout: float = 60.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
         assert asyncio.get_running_loop().time() < deadline, "timed out"

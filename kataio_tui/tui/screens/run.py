@@ -22,7 +22,6 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.plan import Plan
-from kataio_tui.results.units import format_size
 from kataio_tui.runners import events as ev
 from kataio_tui.tui import results_view as rv
 from kataio_tui.tui.messages import WorkerMessage, WorkFailed
@@ -285,7 +284,3 @@ class RunScreen(KataioScreen):
             Text(f"So far: {view.bandwidth.title}", style="bold"))
         report_table.fill(self.query_one("#sofar-bw", DataTable), view.bandwidth, self.app.theme_variables)
         self.query_one(CdfPlot).show(view.series, view.cdf_title, view.cdf_empty)
-
-    @property
-    def sofar_block(self) -> str:
-        return format_size(self.plan.block_sizes[0]) if self.plan else ""

@@ -468,6 +468,8 @@ def preset(name: str) -> Plan:
             block_sizes=[64 << 10], clients=[1, 8, 64], repeats=1,
             fio=FioParams(ioengine="libaio", iodepth=8, numjobs=4, direct=True, filesize=32 << 30,
                           runtime=30, ramp_time=0),
+            # laying out 4 x 32 GiB per client before the first scenario takes long on most disks
+            timeouts=Timeouts(scenario_grace=3600),
         )
     if name == "quick":
         return Plan(

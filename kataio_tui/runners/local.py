@@ -290,7 +290,9 @@ class LocalRunner:
                     errors = [j.error for j in run.jobs]
                 except FioOutputError:
                     run = None
-            ok = run is not None and not any(errors) and c.exit_code in (0, None) and not c.launch_error
+            # a hung client stopped by us may still have written a final document: not a result
+            ok = (run is not None and not any(errors) and c.exit_code in (0, None) and not c.launch_error
+                  and not hung)
             if ok:
                 files.append((f"client-{c.index}.json", data))
                 good_streams.append(c.stream)

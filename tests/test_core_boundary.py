@@ -8,8 +8,9 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parent.parent
 
 PROBE = textwrap.dedent("""
     import importlib, json, pkgutil, sys

@@ -9,6 +9,8 @@ with_tests=0
 [ "${1:-}" = "--tests" ] && with_tests=1
 
 APT_PACKAGES=(fio runc crun runsc tmux)
+# tests also compile fio's percentile arithmetic in C to check kataio against it
+[ $with_tests -eq 1 ] && APT_PACKAGES+=(gcc libc6-dev)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

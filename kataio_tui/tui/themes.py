@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import tomllib
+from functools import cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from textual.theme import Theme
 
 from kataio_tui import paths
@@ -35,35 +35,55 @@ class ThemeError(KataioError):
     pass
 
 
-class ThemeFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@cache
+def _model() -> type:
+    """The pydantic model of a theme file, built on first use (see load_theme)."""
+    from pydantic import BaseModel, ConfigDict, Field
 
-    name: str = Field(min_length=1)
-    primary: str
-    secondary: str | None = None
-    warning: str | None = None
-    error: str | None = None
-    success: str | None = None
-    accent: str | None = None
-    foreground: str | None = None
-    background: str | None = None
-    surface: str | None = None
-    panel: str | None = None
-    boost: str | None = None
-    dark: bool = True
-    ansi: bool = False
-    variables: dict[str, str] = Field(default_factory=dict)
+    class ThemeFile(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+
+        name: str = Field(min_length=1)
+        primary: str
+        secondary: str | None = None
+        warning: str | None = None
+        error: str | None = None
+        success: str | None = None
+        accent: str | None = None
+        foreground: str | None = None
+        background: str | None = None
+        surface: str | None = None
+        panel: str | None = None
+        boost: str | None = None
+        dark: bool = True
+        ansi: bool = False
+        variables: dict[str, str] = Field(default_factory=dict)
+
+    return ThemeFile
 
 
-def load_theme(path: Path) -> Theme:
+def _read(path: Path) -> dict:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ThemeError(f"{path}: cannot read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ThemeError(f"{path}: not valid TOML: {exc}") from None
+
+
+def load_theme(path: Path, validate: bool = True) -> Theme:
+    """A theme file as a Textual theme. validate=False is for the bundled files, which the tests
+    validate: it keeps pydantic and the colour check out of the first paint."""
+    data = _read(path)
+    if not validate:
+        try:
+            return Theme(**data)
+        except TypeError as exc:
+            raise ThemeError(f"{path}: {exc}") from None
+    from pydantic import ValidationError
+
     try:
-        spec = ThemeFile.model_validate(data)
+        spec = _model().model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
         field = ".".join(str(x) for x in err["loc"]) or "(top level)"
@@ -82,15 +102,17 @@ def theme_dirs() -> list[Path]:
 
 
 def load_themes(dirs: list[Path] | None = None) -> tuple[list[Theme], list[str]]:
-    """Every readable theme file, and one message per unreadable one."""
+    """Every readable theme file, and one message per unreadable one. Only the user's files are
+    validated (the bundled ones are, by the tests)."""
     themes: list[Theme] = []
     problems: list[str] = []
     for directory in dirs if dirs is not None else theme_dirs():
         if not directory.is_dir():
             continue
+        bundled = directory.resolve() == paths.themes_dir().resolve()
         for path in sorted(directory.glob("*.toml")):
             try:
-                themes.append(load_theme(path))
+                themes.append(load_theme(path, validate=not bundled))
             except ThemeError as exc:
                 problems.append(str(exc))
     return themes, problems

@@ -52,9 +52,12 @@ def test_save_setting_keeps_the_rest_and_leaves_no_temporary_file(tmp_path):
         save_setting("colour", "red", path)
 
 
-def test_bundled_themes_load():
+def test_bundled_themes_load_and_validate():
     themes, problems = load_themes([paths.themes_dir()])
     assert problems == []
+    # the app loads them without validation; here every one must pass it
+    validated = [load_theme(p) for p in sorted(paths.themes_dir().glob("*.toml"))]
+    assert [t.name for t in validated] == [t.name for t in themes]
     by_name = {t.name: t for t in themes}
     assert {"kataio-dark", "kataio-light", "kataio-contrast"} <= set(by_name)
     assert by_name["kataio-light"].dark is False

@@ -21,6 +21,7 @@ from kataio_tui.results.setfiles import MANIFEST
 if TYPE_CHECKING:
     from kataio_tui.model.results import ScenarioRecord
     from kataio_tui.results.store import ResultSet
+    from kataio_tui.results.summary_cache import SummaryCache
 
 
 class ScenarioInfo(Protocol):
@@ -99,7 +100,9 @@ class SetSummary:
     @classmethod
     def of(cls, loaded: LoadedSet) -> SetSummary:
         rs = loaded.result_set
-        return cls(rs.name, rs.path, rs.manifest.provenance.model_dump(mode="json"), loaded.scenarios)
+        # as stored (TOML has no null), so that every path of the report prints the same provenance
+        return cls(rs.name, rs.path, rs.manifest.provenance.model_dump(mode="json", exclude_none=True),
+                   loaded.scenarios)
 
 
 class LoadCancelled(Exception):
@@ -109,31 +112,29 @@ class LoadCancelled(Exception):
 def load_clients(result_set: ResultSet, rel: str, path: Path | None = None) -> list[ClientSummary]:
     """The client summaries in one raw file (several for a client/server output); ``path`` is
     the file's already resolved path, when the caller has it."""
+    path = path if path is not None else result_set.resolve(rel)
+    return _clients_of(rel, _read(rel, path))
+
+
+def _read(rel: str, path: Path) -> bytes:
     try:
-        data = path.read_bytes() if path is not None else result_set.read_raw(rel)
+        return path.read_bytes()
     except OSError as exc:
         raise FioOutputError(rel, f"cannot read: {exc.strerror or exc}") from None
-    run = read_fio_output(data, rel)
-    return client_summaries(run, Path(rel).stem)
 
 
-def load_set(
-    source: str | Path | ResultSet,
-    progress: Callable[[int, int], None] | None = None,
-    cancel: threading.Event | None = None,
-    save_cache: bool = False,
-) -> LoadedSet:
-    """Read every raw file of a set. Raises ResultSetError only when the manifest is unusable.
+def _clients_of(rel: str, data: bytes) -> list[ClientSummary]:
+    return client_summaries(read_fio_output(data, rel), Path(rel).stem)
 
-    Summaries of unchanged files come from the set's derived cache when it has one; the cache is
-    written only with ``save_cache`` (`kataio report` does), so that merely looking at a set
-    writes nothing into its directory."""
-    from kataio_tui.results.store import ResultSet, ResultSetError
-    from kataio_tui.results.summary_cache import SummaryCache, file_stamp
 
-    result_set = source if isinstance(source, ResultSet) else ResultSet.load(source)
-    cache = SummaryCache.open(result_set.path)
-    records = result_set.manifest.scenarios
+def _load_scenarios(
+    records: list, resolve: Callable[[str], Path], cache: SummaryCache,
+    progress: Callable[[int, int], None] | None, cancel: threading.Event | None,
+) -> list[LoadedScenario]:
+    """Every scenario's client summaries: from the cache where a file is unchanged, else parsed."""
+    from kataio_tui.results.setfiles import ResultSetError
+    from kataio_tui.results.summary_cache import file_stamp
+
     total = sum(len(r.files) for r in records)
     done = 0
     loaded: list[LoadedScenario] = []
@@ -144,19 +145,25 @@ def load_set(
             if cancel is not None and cancel.is_set():
                 raise LoadCancelled()
             try:
-                path = result_set.resolve(rel)
+                path = resolve(rel)
                 stamp = file_stamp(path)
-            except (OSError, ResultSetError):
+            except (OSError, ResultSetError) as exc:
                 path = stamp = None
+                problem = FileProblem(rel, getattr(exc, "reason", None) or str(exc))
             stamps.append(stamp)
-            found = cache.lookup(rel, stamp) if stamp is not None else None
+            found = cache.lookup(rel, stamp, path) if stamp is not None else None
             if found is None:
+                data = None
                 try:
-                    found = load_clients(result_set, rel, path)
-                except (FioOutputError, ResultSetError) as exc:
-                    found = FileProblem(rel, getattr(exc, "reason", str(exc)))
+                    if path is None:
+                        found = problem
+                    else:
+                        data = _read(rel, path)
+                        found = _clients_of(rel, data)
+                except FioOutputError as exc:
+                    found = FileProblem(rel, exc.reason)
                 if stamp is not None:
-                    cache.store(rel, stamp, found)
+                    cache.store(rel, stamp, found, data)
             if isinstance(found, FileProblem):
                 scenario.problems.append(found)
             else:
@@ -171,23 +178,62 @@ def load_set(
                 cache.store_scenario(record.files, stamps, merged)
             scenario.merged.update(merged)
         loaded.append(scenario)
+    return loaded
+
+
+def _save_cache(cache: SummaryCache, set_dir: Path, snapshot: Callable[[], dict[str, Any]]) -> None:
+    from kataio_tui.results.summary_cache import file_stamp
+
+    try:
+        raw = (set_dir / MANIFEST).read_bytes()
+        stamp = file_stamp(set_dir / MANIFEST)
+    except OSError:
+        return
+    cache.set_manifest(stamp, snapshot(), raw)
+    cache.save()
+
+
+def load_set(
+    source: str | Path | ResultSet,
+    progress: Callable[[int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    save_cache: bool = False,
+) -> LoadedSet:
+    """Read every raw file of a set. Raises ResultSetError only when the manifest is unusable.
+
+    Summaries of unchanged files come from the set's derived cache when it has one; the cache is
+    written only with ``save_cache`` (`kataio report` and the store do), so that merely looking at
+    a set writes nothing into its directory."""
+    from kataio_tui.results.store import ResultSet
+    from kataio_tui.results.summary_cache import SummaryCache
+
+    result_set = source if isinstance(source, ResultSet) else ResultSet.load(source)
+    cache = SummaryCache.open(result_set.path)
+    loaded = _load_scenarios(result_set.manifest.scenarios, result_set.resolve, cache, progress, cancel)
     if save_cache:
-        try:
-            cache.set_manifest(file_stamp(result_set.path / MANIFEST), result_set.manifest.model_dump(mode="json"))
-        except OSError:
-            return LoadedSet(result_set, loaded)
-        cache.save()
+        _save_cache(cache, result_set.path, lambda: result_set.manifest.model_dump(mode="json", exclude_none=True))
     return LoadedSet(result_set, loaded)
 
 
 def summarize_set(path: str | Path) -> SetSummary:
-    """A set for reporting: from the derived cache alone when neither the manifest nor any raw
-    file changed since it was written (no manifest model, no parsing), else through load_set,
-    which then writes the cache."""
-    from kataio_tui.results.summary_cache import quick_load
+    """A set for reporting, without the manifest model (pydantic) whenever the manifest is plainly
+    valid: from the derived cache alone when neither the manifest nor any raw file changed since
+    it was written (no parsing), else from the raw files, and the cache is written. A manifest
+    that is not plainly valid goes through the model, which names what is wrong."""
+    from kataio_tui.results.manifest_view import manifest_view
+    from kataio_tui.results.setfiles import SetPaths
+    from kataio_tui.results.summary_cache import SummaryCache, quick_load
 
-    quick = quick_load(Path(path))
+    root = Path(path)
+    quick = quick_load(root)
     if quick is not None:
         return quick
-    return SetSummary.of(load_set(path, save_cache=True))
-
+    view = manifest_view(root)
+    if view is None:
+        return SetSummary.of(load_set(root, save_cache=True))
+    paths = SetPaths(root)
+    paths.check_all(view.scenarios)
+    cache = SummaryCache.open(root)
+    loaded = _load_scenarios(view.scenarios, paths.resolve, cache, None, None)
+    _save_cache(cache, root, lambda: view.snapshot)
+    return SetSummary(view.name, root, view.snapshot["provenance"], loaded)

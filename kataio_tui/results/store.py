@@ -11,7 +11,6 @@ import os
 import re
 import shutil
 import tempfile
-import tomllib
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,8 +21,7 @@ from pydantic import ValidationError
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.results import Manifest, Provenance, ScenarioKey, ScenarioRecord
-
-from kataio_tui.results.setfiles import MANIFEST, RAW_DIR, write_atomic
+from kataio_tui.results.setfiles import MANIFEST, RAW_DIR, ResultSetError, SetPaths, read_manifest_data, write_atomic
 from kataio_tui.results.setfiles import fsync_write as _fsync_write
 
 __all__ = ["MANIFEST", "RAW_DIR", "ResultSet", "ResultSetError", "find_result_sets", "safe_name", "scenario_dir",
@@ -31,10 +29,6 @@ __all__ = ["MANIFEST", "RAW_DIR", "ResultSet", "ResultSetError", "find_result_se
 
 _STAGING_PREFIX = ".staging-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-class ResultSetError(KataioError):
-    """A result set cannot be read or written; the message names the file and the reason."""
 
 
 def safe_name(text: str) -> str:
@@ -59,7 +53,7 @@ def _drop_none(value: Any) -> Any:
     return value
 
 
-def _format_validation(exc: ValidationError) -> str:
+def format_validation(exc: ValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
         loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
@@ -73,60 +67,25 @@ class ResultSet:
     def __init__(self, path: Path, manifest: Manifest) -> None:
         self.path = path
         self.manifest = manifest
-        self._resolved_dirs: dict[str, Path] = {}  # a set has thousands of files in a few dozen dirs
+        self._paths = SetPaths(path)
 
     # ---- loading -----------------------------------------------------------------------------
 
     @classmethod
     def load(cls, path: str | Path) -> ResultSet:
         root = Path(path)
-        manifest_path = root / MANIFEST
-        if not root.is_dir():
-            raise ResultSetError(f"{root}: not a directory (a result set is a directory with {MANIFEST})")
-        try:
-            data = tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ResultSetError(f"{manifest_path}: missing; {root} is not a result set") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ResultSetError(f"{manifest_path}: cannot read: {exc}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ResultSetError(f"{manifest_path}: not valid TOML: {exc}") from None
+        data = read_manifest_data(root)
         try:
             manifest = Manifest.model_validate(data)
         except ValidationError as exc:
-            raise ResultSetError(f"{manifest_path}: {_format_validation(exc)}") from None
+            raise ResultSetError(f"{root / MANIFEST}: {format_validation(exc)}") from None
         result_set = cls(root, manifest)
-        for record in manifest.scenarios:
-            for rel in [*record.files, *([record.jobfile] if record.jobfile else [])]:
-                result_set.resolve(rel)  # refuse manifests that point outside the set
+        result_set._paths.check_all(manifest.scenarios)
         return result_set
 
     def resolve(self, rel: str) -> Path:
         """The path of a file of this set; refuses anything outside the set's directory."""
-        outside = ResultSetError(f"{self.path / MANIFEST}: file {rel!r} lies outside the result set")
-        try:
-            if "\x00" in rel:
-                raise ValueError("embedded null byte")
-            rel_path = Path(rel)
-            if rel_path.is_absolute():
-                raise outside
-            root = self._resolved_dir(".")
-            parent = self._resolved_dir(str(rel_path.parent))
-            target = parent / rel_path.name
-            if rel_path.name in ("", ".", "..") or target.is_symlink():
-                target = target.resolve()
-        except (OSError, ValueError, RuntimeError) as exc:  # NUL bytes, symlink loops
-            raise ResultSetError(f"{self.path / MANIFEST}: file {rel!r} is not a usable path: {exc}") from None
-        if not target.is_relative_to(root) or target == root:
-            raise outside
-        return target
-
-    def _resolved_dir(self, rel_dir: str) -> Path:
-        found = self._resolved_dirs.get(rel_dir)
-        if found is None:
-            found = (self.path / rel_dir).resolve()
-            self._resolved_dirs[rel_dir] = found
-        return found
+        return self._paths.resolve(rel)
 
     def read_raw(self, rel: str) -> bytes:
         return self.resolve(rel).read_bytes()
@@ -165,7 +124,7 @@ class ResultSet:
                     plan=plan, provenance=provenance,
                 )
             except ValidationError as exc:
-                raise ResultSetError(f"{target}: {_format_validation(exc)}") from None
+                raise ResultSetError(f"{target}: {format_validation(exc)}") from None
             staged = cls(staging, manifest)
             for record, raw, jobfile in scenarios:
                 staged._check_directory_free(record)
@@ -179,7 +138,9 @@ class ResultSet:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        return cls(target, manifest)
+        created = cls(target, manifest)
+        created.refresh_summary_cache()
+        return created
 
     def _write_scenario_files(
         self, root: Path, record: ScenarioRecord, raw: list[tuple[str, bytes]], jobfile: str | None
@@ -245,7 +206,19 @@ class ResultSet:
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        self.refresh_summary_cache()
         return record
+
+    def refresh_summary_cache(self) -> None:
+        """Write the set's derived summary cache now, so that the first report of a set kataio made
+        is not the one that parses every raw file (files unchanged since the last cache are not
+        read again). The cache is disposable: failing to write it changes nothing."""
+        from kataio_tui.results.loader import load_set
+
+        try:
+            load_set(self, save_cache=True)
+        except (OSError, KataioError):
+            pass
 
     def update(self, **changes: Any) -> None:
         """Change top-level manifest fields (for example provenance) and save atomically."""

@@ -6,12 +6,15 @@ together with a snapshot of the validated manifest keyed the same way. Raw files
 are never touched. Anything unexpected (a missing, stale, foreign or corrupt cache, a read-only
 set) simply means "not cached": the cache is rewritten atomically or not at all.
 
-A file modified within RACY_NS of the cache being written is not trusted (file times are coarse,
-so a same-size rewrite in the same tick would otherwise go unnoticed).
+A file modified within RACY_NS of the cache being written is not trusted on its stamp alone (file
+times are coarse, so a same-size rewrite in the same tick would otherwise go unnoticed): its entry
+carries a digest of the bytes that were summarised, and the file is read and hashed (not parsed)
+to confirm it. So a set cached right after kataio wrote it is warm from its first report.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -31,6 +34,10 @@ FORMAT = 3  # bump when ClientSummary or the way files are summarised changes
 RACY_NS = 2_000_000_000
 
 Stamp = list[int]  # [size, mtime_ns, inode]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def file_stamp(path: Path) -> Stamp:
@@ -90,6 +97,7 @@ class SummaryCache:
         self._data = data if data is not None else fresh
         self._seen: set[str] = set()
         self._seen_scenarios: set[str] = set()
+        self._confirmed: set[str] = set()  # files whose entry was found valid in this load
         self._dirty = data is None
 
     @classmethod
@@ -106,21 +114,46 @@ class SummaryCache:
     def _trusted(self, stamp: Stamp) -> bool:
         return stamp[1] < self._data["written_ns"] - RACY_NS
 
-    def lookup(self, rel: str, stamp: Stamp) -> list[ClientSummary] | FileProblem | None:
+    def _confirm(self, entry: dict[str, Any], stamp: Stamp, path: Path) -> bool:
+        """The entry describes the file at path: same stamp, and either old enough to trust the
+        stamp or the same bytes as when it was summarised."""
+        if entry.get("stamp") != stamp:
+            return False
+        if self._trusted(stamp):
+            return True
+        try:
+            same = entry.get("digest") == digest(path.read_bytes())
+        except OSError:
+            return False
+        if same and stamp[1] < time.time_ns() - RACY_NS:
+            self._dirty = True  # rewritten now, the stamp alone will do next time
+        return same
+
+    @staticmethod
+    def _racy_digest(stamp: Stamp, data: bytes | None) -> str | None:
+        return digest(data) if data is not None and stamp[1] >= time.time_ns() - RACY_NS else None
+
+    def lookup(self, rel: str, stamp: Stamp, path: Path) -> list[ClientSummary] | FileProblem | None:
         self._seen.add(rel)
         entry = self._data["files"].get(rel)
-        if not entry or entry.get("stamp") != stamp or not self._trusted(stamp):
+        if not isinstance(entry, dict) or not self._confirm(entry, stamp, path):
             return None
         try:
-            if "problem" in entry:
-                return FileProblem(rel, entry["problem"])
-            return [client_from_json(c) for c in entry["clients"]]
+            found = FileProblem(rel, entry["problem"]) if "problem" in entry else [
+                client_from_json(c) for c in entry["clients"]]
         except (KeyError, TypeError, ValueError):
             return None
+        self._confirmed.add(rel)
+        return found
 
-    def store(self, rel: str, stamp: Stamp, value: list[ClientSummary] | FileProblem) -> None:
+    def store(self, rel: str, stamp: Stamp, value: list[ClientSummary] | FileProblem, data: bytes | None) -> None:
+        """Keep the summaries of a file; data: the bytes they were made from (None: unreadable)."""
         self._seen.add(rel)
+        self._confirmed.add(rel)
         entry: dict[str, Any] = {"stamp": stamp}
+        racy = self._racy_digest(stamp, data)
+        if racy is not None:
+            entry["digest"] = racy
         if isinstance(value, FileProblem):
             entry["problem"] = value.reason
         else:
@@ -129,10 +162,11 @@ class SummaryCache:
         self._dirty = True
 
     def scenario(self, files: list[str], stamps: list[Stamp]) -> dict[str, Histogram | None] | None:
-        """The merged histograms of a scenario whose files all have these stamps."""
+        """The merged histograms of a scenario whose files all have these stamps (and were all
+        confirmed by lookup or stored in this load)."""
         entry = self._data.setdefault("scenarios", {}).get("\n".join(files))
         self._seen_scenarios.add("\n".join(files))
-        if not isinstance(entry, dict) or entry.get("stamps") != stamps or not all(map(self._trusted, stamps)):
+        if not isinstance(entry, dict) or entry.get("stamps") != stamps or not self._confirmed.issuperset(files):
             return None
         try:
             return {kind: Histogram.from_b64(*packed) if packed is not None else None
@@ -149,15 +183,19 @@ class SummaryCache:
         self._dirty = True
 
     def manifest(self, stamp: Stamp) -> dict[str, Any] | None:
-        """The validated manifest snapshot, when the manifest file has not changed since."""
+        """The manifest snapshot, when the manifest file has not changed since."""
         snap = self._data.get("manifest")
-        if isinstance(snap, dict) and snap.get("stamp") == stamp and self._trusted(stamp):
+        if isinstance(snap, dict) and self._confirm(snap, stamp, self.set_dir / MANIFEST):
             data = snap.get("data")
             return data if isinstance(data, dict) else None
         return None
 
-    def set_manifest(self, stamp: Stamp, data: dict[str, Any]) -> None:
-        snap = {"stamp": stamp, "data": data}
+    def set_manifest(self, stamp: Stamp, data: dict[str, Any], raw: bytes | None = None) -> None:
+        """Keep a snapshot of the manifest (JSON data); raw: the file's bytes it was read from."""
+        snap: dict[str, Any] = {"stamp": stamp, "data": data}
+        racy = self._racy_digest(stamp, raw)
+        if racy is not None:
+            snap["digest"] = racy
         if self._data.get("manifest") != snap:
             self._data["manifest"] = snap
             self._dirty = True
@@ -227,7 +265,7 @@ def quick_load(set_dir: Path) -> SetSummary | None:
             stamps = []
             for rel in scenario.record.files:
                 stamps.append(file_stamp(set_dir / rel))
-                found = manifest.lookup(rel, stamps[-1])
+                found = manifest.lookup(rel, stamps[-1], set_dir / rel)
                 if found is None:
                     return None
                 if isinstance(found, FileProblem):

@@ -81,6 +81,8 @@ class KataioApp(App[None]):
             self.DEFAULT_MODE = self._start  # build only the first screen shown, not home and then it
         self._persist_theme = persist_theme
         self._theme_ready = False
+        self._painted = False
+        self._after_paint: list[Callable[[], object]] = []
         super().__init__()
         themes, self.theme_problems = load_themes()
         self.kataio_themes = [t.name for t in themes]
@@ -101,18 +103,35 @@ class KataioApp(App[None]):
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(problem, severity="warning", timeout=8)
-        self.call_after_refresh(self._after_first_paint)
 
-    def _after_first_paint(self) -> None:
+    def when_painted(self, callback: Callable[[], object]) -> None:
+        """Run callback once the first frame is on the terminal (now, if it is): background work
+        started earlier competes with the first paint for the interpreter."""
+        if self._painted:
+            callback()
+        else:
+            self._after_paint.append(callback)
+
+    def on_ready(self) -> None:
+        """Textual's Ready: the first frame has been displayed."""
+        self._painted = True
         self._theme_ready = True
-        self.run_worker(_warm_imports, thread=True, group="warm-up", exit_on_error=False)
-        from kataio_tui.tui.keymap import unknown_binding_ids
+        callbacks, self._after_paint = self._after_paint, []
+        for callback in callbacks:
+            callback()
+        self.run_worker(self._warm_up, thread=True, group="warm-up", exit_on_error=False)
 
-        unknown = unknown_binding_ids(self.config.keymap)
-        if unknown:
-            where = self.config_path or "the config file"
-            self.notify(f"{where}: keymap: unknown binding id(s): {', '.join(unknown)} (see ? for ids)",
-                        severity="warning", timeout=10)
+    def _warm_up(self) -> None:
+        _warm_imports()
+        if self.config.keymap:
+            from kataio_tui.tui.keymap import unknown_binding_ids  # imports every screen: off the UI thread
+
+            unknown = unknown_binding_ids(self.config.keymap)
+            if unknown:
+                where = self.config_path or "the config file"
+                self.call_from_thread(
+                    self.notify, f"{where}: keymap: unknown binding id(s): {', '.join(unknown)} (see ? for ids)",
+                    severity="warning", timeout=10)
 
     # ---- actions -----------------------------------------------------------------------------
 

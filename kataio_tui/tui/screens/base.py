@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import events
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -18,6 +20,14 @@ class KataioScreen(Screen):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < NARROW_BELOW, "narrow")
+
+    def after_paint(self, callback: Callable[[], object]) -> None:
+        """Start background work once the app's first frame is displayed (see KataioApp.when_painted)."""
+        when_painted = getattr(self.app, "when_painted", None)
+        if when_painted is None:
+            callback()
+        else:
+            when_painted(callback)
 
     def on_work_failed(self, message: WorkFailed) -> None:
         self.notify(message.error, title=message.what, severity="error", timeout=10)

@@ -83,7 +83,7 @@ class BrowseScreen(KataioScreen):
         table.focus()
 
     def on_screen_resume(self) -> None:
-        self.rescan()
+        self.after_paint(self.rescan)
 
     def palette_commands(self):
         for key in SORT_KEYS:

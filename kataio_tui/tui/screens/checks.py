@@ -68,7 +68,7 @@ class ChecksScreen(KataioScreen):
         table.add_column("status", key="status", width=10)
         table.add_column("check", key="check")
         table.add_column("id", key="id")
-        self.action_rerun_all()
+        self.after_paint(self.action_rerun_all)
 
     def on_unmount(self) -> None:
         self._cancel.set()

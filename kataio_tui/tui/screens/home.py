@@ -76,10 +76,10 @@ class HomeScreen(KataioScreen):
     def on_mount(self) -> None:
         table = self.query_one("#recent", DataTable)
         table.add_columns("name", "created", "origin", "runtimes")
-        self._gather()  # the recent sets are scanned on screen resume, which follows
+        self.after_paint(self._gather)  # the recent sets are scanned on screen resume, which follows
 
     def on_screen_resume(self) -> None:
-        self._scan()
+        self.after_paint(self._scan)
 
     def action_refresh(self) -> None:
         self._gather()

@@ -275,8 +275,12 @@ def _direction(value: Any, path: str, hist_is_total: bool) -> DirectionStats:
         runtime_ms=_int(obj, "runtime", path, 0),
         total_ios=_int(obj, "total_ios", path, 0),
     )
+    active = stats.active
     for kind in LATENCY_KINDS:
-        lat = _latency(obj.get(f"{kind}_ns"), f"{path}.{kind}_ns", stats.total_ios)
+        raw = obj.get(f"{kind}_ns")
+        if not active and (not isinstance(raw, dict) or not ("bins" in raw or "percentile" in raw)):
+            continue  # an unused direction's latency is all zeros (fio writes no percentiles): skip it
+        lat = _latency(raw, f"{path}.{kind}_ns", stats.total_ios)
         if lat is not None:
             stats.latency[kind] = lat
     if hist_is_total and "clat" in stats.latency:

@@ -3,10 +3,11 @@ paths, no clock). Update after an intended change with `pytest tests/tui --snaps
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
-from tui_support import REPO, settle
+from tui_support import SAMPLE_SET, settle
 
 from kataio_tui.tui import facts
 
@@ -14,8 +15,11 @@ SIZES = [(80, 24), (120, 40)]
 
 
 @pytest.fixture
-def snap_app(make_app, monkeypatch):
-    monkeypatch.chdir(REPO)  # the set's path shows as tests/tui/data/sample-set wherever the clone is
+def snap_app(make_app, monkeypatch, tmp_path):
+    # the set shows as tests/tui/data/sample-set wherever the clone is; a copy, because opening a set
+    # writes its derived summary cache, and tests never write into the repository
+    shutil.copytree(SAMPLE_SET, tmp_path / "tests" / "tui" / "data" / "sample-set")
+    monkeypatch.chdir(tmp_path)
     # host facts differ per machine; the home snapshot uses fixed ones
     monkeypatch.setattr(facts, "gather", lambda: facts.HostFacts(
         hostname="node-1", kernel="6.1.0-28-amd64", virtualization=None, kvm=True,

@@ -71,7 +71,7 @@ class CompareScreen(KataioScreen):
         from kataio_tui.results.tables import build_rows
 
         try:
-            a, b = load_set(self.path_a), load_set(self.path_b)
+            a, b = load_set(self.path_a, save_cache=True), load_set(self.path_b, save_cache=True)
         except KataioError as exc:
             self.post_message(WorkFailed("compare", str(exc)))
             return

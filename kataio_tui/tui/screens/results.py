@@ -97,7 +97,8 @@ class ResultsScreen(KataioScreen):
                 self.post_message(Progress("load", done, total))
 
         try:
-            loaded = load_set(self.path, progress=progress, cancel=self._cancel)
+            # like `kataio report`, keep the derived summaries: the next open of a large set is quick
+            loaded = load_set(self.path, progress=progress, cancel=self._cancel, save_cache=True)
             rows = build_rows(loaded, "bare", rv.KINDS)
         except LoadCancelled:
             return

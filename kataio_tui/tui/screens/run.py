@@ -261,7 +261,7 @@ class RunScreen(KataioScreen):
         from kataio_tui.results.tables import build_rows
 
         try:
-            rows = build_rows(load_set(path), "bare", ("clat",))
+            rows = build_rows(load_set(path, save_cache=True), "bare", ("clat",))
         except KataioError as exc:
             self.post_message(WorkFailed("results so far", str(exc)))
             return

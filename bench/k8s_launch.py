@@ -93,13 +93,21 @@ def launch(cluster, target: KubernetesTarget, count: int, runtime_class: str | N
         return created, last[0] - t0
     finally:
         watcher.stop()
-        delete_run(cluster, target.namespace, names.run_id)
-        deadline = time.monotonic() + 120
-        while core.list_namespaced_pod(target.namespace, label_selector=manifests.selector(names.run_id)).items:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        time.sleep(2)  # let the kubelet finish tearing down sandboxes before the next measurement
+        settle(cluster, target.namespace, names.run_id)
+
+
+def settle(cluster, namespace: str, run_id: str, timeout: float = 300) -> None:
+    """Delete the pods gracefully (1 s) and wait until they are gone: a graceful delete completes only once
+    the kubelet has stopped the containers, so the next measurement starts on a quiet node."""
+    core = cluster.core()
+    selector = manifests.selector(run_id)
+    core.delete_collection_namespaced_pod(namespace, label_selector=selector, grace_period_seconds=1,
+                                          body={"gracePeriodSeconds": 1})
+    deadline = time.monotonic() + timeout
+    while core.list_namespaced_pod(namespace, label_selector=selector).items and time.monotonic() < deadline:
+        time.sleep(0.5)
+    delete_run(cluster, namespace, run_id)
+    time.sleep(1)
 
 
 def main() -> int:
@@ -123,7 +131,8 @@ def main() -> int:
     print(f"cluster: {cluster.description}; runtime class: {args.runtime_class or '(default)'}")
     for repeat in range(args.repeats):
         for count in counts:
-            for way, concurrent in (("kataio", True), ("apply-sequential", False)):
+            ways = (("kataio", True), ("apply-sequential", False))
+            for way, concurrent in ways if repeat % 2 == 0 else ways[::-1]:  # alternate which goes first
                 created, running = launch(cluster, target, count, args.runtime_class, concurrent, args.timeout)
                 results.setdefault((count, way), []).append((created, running))
                 print(f"  run {repeat + 1} N={count:3d} {way:17s} create {created:7.3f} s  all Running {running:7.3f} s",

@@ -103,7 +103,7 @@ def test_client_pod_least_privilege_and_gate():
     assert sc["privileged"] is False and sc["allowPrivilegeEscalation"] is False
     assert sc["capabilities"] == {"drop": ["ALL"]} and sc["readOnlyRootFilesystem"] is True
     assert container["stdin"] is True and container["command"][:2] == ["/bin/sh", "-c"]
-    assert container["command"][-2:] == [gate.JOB_FILE, "/data"]
+    assert container["command"][-2:] == [gate.JOB_FILE, "/data"] and f"--exec_prerun={gate.JOB_GATE}" in container["command"][2]
     mounts = {v["name"]: v for v in container["volumeMounts"]}
     assert mounts["data"]["subPath"] == "kataio/3f9a01bc/client-5"
     assert spec["volumes"][1] == {"name": "data", "hostPath": {"path": "/srv/shared", "type": "DirectoryOrCreate"}}

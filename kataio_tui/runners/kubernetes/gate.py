@@ -37,15 +37,36 @@ _SCRIPT = _MOUNTS + (
     'echo "{ready}"\n'
     'read go || {{ echo "{no_go}"; exit 4; }}\n'
     'echo "{go}"\n'
-    'exec fio {live} "$1"\n'
+    'exec fio {prerun}{live} "$1"\n'
 )
+# With the job gate, every fio job (each of numjobs clones) runs this before its measured I/O, after fio
+# has started, forked and set up: it says so on the log (fio prints no status document while its jobs wait
+# here) and waits for its own line, so the release only has to wake processes that are ready to run.
+# fio appends "> <job>.prerun.txt 2>&1" to the command, i.e. to `read` only (a small file that stays in
+# the client's directory); the echo goes to the log.
+JOB_READY = "kataio-gate: job ready"
+PRERUN_FILE = "kataio.prerun.txt"  # fio: "<job name>.prerun.txt"; the job name is fio/jobfile.py's JOB_NAME
+JOB_GATE = f"echo {JOB_READY}; read go"
 
 
-def gate_command(mount_path: str, job_file: str = JOB_FILE) -> list[str]:
-    """The container command of a client pod."""
+def gate_command(mount_path: str, job_file: str = JOB_FILE, job_gate: bool = False) -> list[str]:
+    """The container command of a client. With ``job_gate``, after the go line fio starts up and each of
+    its jobs waits for one more line (:func:`job_lines`) before measuring; the releasing side must send
+    them (or close stdin, which releases the jobs at once)."""
+    prerun = f"'--exec_prerun={JOB_GATE}' " if job_gate else ""
     script = _SCRIPT.format(mount=MOUNT, layout=" ".join(LAYOUT_ARGS), failed=LAYOUT_FAILED, ready=READY,
-                            no_go=NO_GO, go=GO, live=" ".join(FIO_ARGS))
+                            no_go=NO_GO, go=GO, prerun=prerun, live=" ".join(FIO_ARGS))
     return ["/bin/sh", "-c", script, "kataio-client", job_file, mount_path]
+
+
+def jobs_ready(output: bytes) -> int:
+    """How many of a client's fio jobs wait at the job gate, from its output after the go line."""
+    return output.split(b"\n").count(JOB_READY.encode())
+
+
+def job_lines(numjobs: int) -> bytes:
+    """What releases the job gate of one client: a newline per fio job (each job's ``read`` takes one)."""
+    return b"\n" * numjobs
 
 
 def probe_command(mount_path: str) -> list[str]:
@@ -54,12 +75,14 @@ def probe_command(mount_path: str) -> list[str]:
 
 
 def tidy_command(mount_path: str, numjobs: int, nrfiles: str | None) -> list[str]:
-    """Remove the data files (kataio.<job>.<file>, see fio/jobfile.py) of every client directory below
-    the working directory: fio opens the existing files without laying them out again and unlinks them."""
+    """Remove the data files (kataio.<job>.<file>, see fio/jobfile.py) and the job gate's prerun file of every
+    client directory below the working directory: fio opens the existing files without laying them out
+    again and unlinks them (the image has no rm)."""
     extra = f" --nrfiles={nrfiles}" if nrfiles else ""
-    script = ('for d in client-*; do [ -d "$d" ] || continue; ( cd "$d" && fio --name=kataio '
-              f'--numjobs={int(numjobs)}{extra} --filesize=4k --size=4k --create_only=1 --unlink=1 '
-              '--output-format=json > /dev/null ) || echo "kataio-tidy: $d failed"; done')
+    unlink = "--filesize=4k --size=4k --create_only=1 --unlink=1 --output-format=json"
+    script = ('for d in client-*; do [ -d "$d" ] || continue; ( cd "$d" && '
+              f'fio --name=kataio --numjobs={int(numjobs)}{extra} {unlink} > /dev/null && '
+              f'fio --name=prerun --filename={PRERUN_FILE} {unlink} > /dev/null ) || echo "kataio-tidy: $d failed"; done')
     return ["/bin/sh", "-c", script, "kataio-tidy", mount_path]
 
 

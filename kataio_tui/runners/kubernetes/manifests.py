@@ -182,7 +182,7 @@ def client_pod(names: RunNames, target: KubernetesTarget, spec: ClientSpec, owne
         "name": CONTAINER,
         "image": target.image,
         "imagePullPolicy": target.image_pull_policy,
-        "command": gate.gate_command(target.mount_path),
+        "command": gate.gate_command(target.mount_path, job_gate=True),
         "workingDir": target.mount_path,
         "stdin": True,  # the start gate reads its go line from here
         "stdinOnce": False,

@@ -58,6 +58,7 @@ class Client:
     running_at: float | None = None  # monotonic time the container was first seen started
     ready: bool = False
     went: bool = False
+    jobs_ready: int = 0  # fio jobs waiting at the job gate
     prelude: bytearray = field(default_factory=bytearray)
     attach: Any = None
     attach_error: str | None = None
@@ -100,6 +101,8 @@ class Timings:
     running: float | None = None  # every container started
     ready: float | None = None  # every client laid out and waiting at the gate
     go_spread: float | None = None  # between the first and the last go line written
+    released: float | None = None  # every client's jobs released (the measured start)
+    release_spread: float | None = None  # between the first and the last client's job lines
 
 
 def create_pods(core: Any, namespace: str, specs: list[dict[str, Any]], workers: int = 32) -> list[BaseException]:
@@ -148,6 +151,7 @@ class ScenarioRun:
                         for i in range(key.clients)]
         self.by_name = {c.name: c for c in self.clients}
         self.watchers: list[Watcher] = []
+        self.released = False  # the job gate was opened
 
     # ---- public ------------------------------------------------------------------------------
 
@@ -161,6 +165,7 @@ class ScenarioRun:
             if self.cancel.is_set():
                 return ScenarioOutcome("interrupted")
             self._go()
+            self._release_jobs()
             hung = self._await_end()
             if hung is None:
                 return ScenarioOutcome("interrupted")
@@ -279,7 +284,7 @@ class ScenarioRun:
 
     def _on_log(self, client: Client, chunk: bytes) -> None:
         if client.went:
-            client.stream.feed(chunk)
+            self._feed(client, chunk)
             return
         client.prelude += chunk
         lines = bytes(client.prelude).split(b"\n")[:-1]
@@ -300,7 +305,16 @@ class ScenarioRun:
                 client.went = True
                 self.cond.notify_all()
             if after:
-                client.stream.feed(after)
+                self._feed(client, after)
+
+    def _feed(self, client: Client, chunk: bytes) -> None:
+        client.stream.feed(chunk)
+        if not self.released:
+            ready = gate.jobs_ready(bytes(client.stream.raw))  # small until released: markers and fio's notes
+            if ready != client.jobs_ready:
+                with self.cond:
+                    client.jobs_ready = ready
+                    self.cond.notify_all()
 
     # ---- waiting -----------------------------------------------------------------------------
 
@@ -390,6 +404,32 @@ class ScenarioRun:
             client.go_at = time.monotonic()
         sent = [c.go_at for c in self.clients if c.go_at is not None]
         self.timings.go_spread = max(sent) - min(sent) if sent else None
+
+    def _release_jobs(self) -> None:
+        """Second stage of the gate: once every fio job of every client waits in its prerun (started, forked,
+        set up), give each job its line, in one loop. Clients that are late by the deadline start late (the
+        recorded skew shows it); clients that failed are collected as failures."""
+        numjobs = self.plan.fio.numjobs
+        deadline = time.monotonic() + self.plan.timeouts.scenario_grace
+        with self.cond:
+            while not self.cancel.is_set() and time.monotonic() < deadline:
+                if all(c.jobs_ready >= numjobs or c.finished for c in self.clients):
+                    break
+                self.cond.wait(TICK_S)
+        if self.cancel.is_set():
+            return
+        lines = gate.job_lines(numjobs)
+        released = []
+        for client in self.clients:
+            try:
+                attach.send_line(client.attach, lines)
+            except Exception as exc:  # noqa: BLE001 - the client then fails (its jobs never start)
+                client.attach_error = f"{type(exc).__name__}: {exc}"
+            released.append(time.monotonic())
+        with self.cond:
+            self.released = True
+        self.timings.release_spread = max(released) - min(released)
+        self.timings.released = released[-1] - self.t0
 
     def _await_end(self) -> bool | None:
         """True when the run timed out, False when every client finished, None when cancelled."""

@@ -14,7 +14,7 @@ import pytest
 
 from kataio_tui import paths
 
-from tui_support import SAMPLE_SET
+from tui.tui_support import SAMPLE_SET
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 from textual.widgets import DataTable
-from tui_support import SAMPLE_SET, screen_text, settle
+from tui.tui_support import SAMPLE_SET, screen_text, settle
 
 from kataio_tui import paths
 from kataio_tui.results.store import ResultSet

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-from tui_support import SAMPLE_SET, screen_text, settle
+from tui.tui_support import SAMPLE_SET, screen_text, settle
 
 from kataio_tui.results.loader import load_set
 from kataio_tui.results.tables import build_rows

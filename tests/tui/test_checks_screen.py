@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 from textual.widgets import DataTable
-from tui_support import REPO, settle
+from tui.tui_support import REPO, settle
 
 from kataio_tui.checks.engine import run_checks
 from kataio_tui.checks.options import CheckOptions

@@ -6,7 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from tui_support import settle
+from tui.tui_support import settle
 
 from kataio_tui import paths
 from kataio_tui.config import Config, ConfigError, load_config, save_setting

@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tui_support import SAMPLE_SET
+from tui.tui_support import SAMPLE_SET
 
 
 def tmux(*args: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable
-from tui_support import settle
+from tui.tui_support import settle
 
 from kataio_tui.config import Config
 from kataio_tui.tui.keymap import all_bindings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import Select
-from tui_support import settle
+from tui.tui_support import settle
 
 from kataio_tui.model.plan import load_plan, preset
 from kataio_tui.tui import plan_form

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual.widgets import DataTable
-from tui_support import screen_text, settle
+from tui.tui_support import screen_text, settle
 
 from kataio_tui.results import report
 from kataio_tui.results.loader import load_set

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from textual.widgets import DataTable
-from tui_support import settle
+from tui.tui_support import settle
 
 from kataio_tui.model.plan import FioParams, Plan
 from kataio_tui.results.store import ResultSet

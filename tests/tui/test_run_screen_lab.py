@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from test_k8s_runner import k8s_plan  # the k8s runner tests' tiny plan for the lab
-from test_run_screen import cells, wait_for
-from tui_support import settle
+from tui.test_run_screen import cells, wait_for
+from tui.tui_support import settle
 
 from kataio_tui.results.store import ResultSet
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from tui_support import SAMPLE_SET, settle
+from tui.tui_support import SAMPLE_SET, settle
 
 from kataio_tui.tui import facts
 

@@ -1,4 +1,4 @@
-"""Run (live): the scenario queue with states, per-client and aggregate bandwidth (redrawn four times
+"""Run (live): the scenario queue with states, per-client and aggregate bandwidth (redrawn twice
 a second from the folded event state), progress with elapsed and remaining time, the bandwidth
 table and CDF filling in as scenarios finish, failures with their diagnosis, stop with confirmation.
 
@@ -31,7 +31,7 @@ from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.widgets import report_table
 from kataio_tui.tui.widgets.cdf_plot import CdfPlot
 
-REFRESH_S = 0.25
+REFRESH_S = 0.5  # fio reports once a second per client: two redraws a second show every update
 STATE_MARK = {"waiting": "·", "running": "…", "ok": "✔", "failed": "✘", "partial": "▲", "interrupted": "■"}
 
 
@@ -70,6 +70,7 @@ class RunScreen(KataioScreen):
         self.active = False
         self._drawn_version = -1
         self._queue_rows = 0
+        self._drawn: dict[tuple, str] = {}  # (table, row, column) -> text on screen
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -111,6 +112,7 @@ class RunScreen(KataioScreen):
         self.active = True
         self._drawn_version = -1
         self._queue_rows = 0
+        self._drawn = {}
         self.query_one("#queue", DataTable).clear()
         self.query_one("#failures", Static).display = False
         from kataio_tui.cli.run_cmd import make_runner  # the runner for the plan's target, as `kataio run`
@@ -217,13 +219,13 @@ class RunScreen(KataioScreen):
         table = self.query_one("#queue", DataTable)
         if self._queue_rows != len(scenarios):
             table.clear()
+            self._drawn = {k: v for k, v in self._drawn.items() if k[0] != "queue"}
             for i, s in enumerate(scenarios):
                 table.add_row(s.key.label(), "", "", key=str(i))
             self._queue_rows = len(scenarios)
         for i, s in enumerate(scenarios):
-            table.update_cell(str(i), table.ordered_columns[1].key, f"{STATE_MARK.get(s.state, '?')} {s.state}",
-                              update_width=True)
-            table.update_cell(str(i), table.ordered_columns[2].key, mib(s.bw_bytes), update_width=True)
+            self._set_cell(table, str(i), 1, f"{STATE_MARK.get(s.state, '?')} {s.state}")
+            self._set_cell(table, str(i), 2, mib(s.bw_bytes))
         if self.state.current is not None and self.active and table.cursor_row != self.state.current \
                 and not table.has_focus:
             table.move_cursor(row=self.state.current)
@@ -232,14 +234,22 @@ class RunScreen(KataioScreen):
         table = self.query_one("#clients", DataTable)
         if table.row_count != len(clients):
             table.clear()
+            self._drawn = {k: v for k, v in self._drawn.items() if k[0] != "clients"}
             for c in clients:
                 table.add_row(str(c.client), "", "", "", "", key=str(c.client))
-        columns = [col.key for col in table.ordered_columns]
         for c in clients:
             values = (mib(c.bw_bytes), f"{c.iops:,.0f}", f"{c.elapsed_s:.0f}",
                       c.state + (f": {c.message}" if c.message else ""))
-            for column, value in zip(columns[1:], values):
-                table.update_cell(str(c.client), column, value, update_width=True)
+            for column, value in enumerate(values, 1):
+                self._set_cell(table, str(c.client), column, value)
+
+    def _set_cell(self, table: DataTable, row: str, column: int, value: str) -> None:
+        """Update a cell only when its text changed: at 64 clients most cells are unchanged between
+        two redraws."""
+        key = (table.id, row, column)
+        if self._drawn.get(key) != value:
+            self._drawn[key] = value
+            table.update_cell(row, table.ordered_columns[column].key, value, update_width=True)
 
     def _show_failures(self) -> None:
         text = Text()

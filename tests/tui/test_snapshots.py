@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 from tui.tui_support import SAMPLE_SET, settle
 
 from kataio_tui.tui import facts
@@ -95,3 +96,19 @@ def test_results_with_no_color(snap_compare, snap_app, monkeypatch):
     app = snap_app(start="browse")
     assert app.no_color
     assert snap_compare(app, terminal_size=(120, 40), run_before=_open_first)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_plan(snap_compare, snap_app, monkeypatch, size):
+    # which runtimes this machine has differs per machine; the snapshot shows fixed answers
+    from kataio_tui.runners import availability
+
+    monkeypatch.setattr(availability, "local_runtime_status", lambda name, **_: availability.RuntimeStatus(
+        name, name in ("bare", "runc", "gvisor"), "fixed for the snapshot"))
+    async def run_before(pilot):
+        await settle(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False  # a blinking cursor is never the same twice
+        await pilot.pause()
+
+    assert snap_compare(snap_app(start="plan"), terminal_size=size, run_before=run_before)

@@ -95,8 +95,8 @@ async def test_compare_two_marked_sets(make_app, bundled_set, user_set):
         assert app.screen.__class__.__name__ == "CompareScreen"
         rows = table_rows(app, "#changes")
         assert len(rows) == 10  # the same ten scenarios on both sides
-        assert all(r[6] == "+0.0%" for r in rows)  # identical data: no change
-        assert {r[9] for r in rows} == {"="}
+        assert all(r[7] == "+0.0%" for r in rows)  # identical data: no change
+        assert {r[0] for r in rows} == {"="}
 
 
 async def test_delete_asks_then_removes_a_user_set(make_app, user_set):

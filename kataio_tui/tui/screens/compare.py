@@ -94,16 +94,17 @@ class CompareScreen(KataioScreen):
         styles = trend_styles(self.app.theme_variables)
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        for name in ("runtime", "pattern", "bs", "clients", "A MiB/s", "B MiB/s", "bw",
-                     f"{self.kind} p50", f"{self.kind} p99", ""):
-            table.add_column(name, key=name)
+        # the verdict first: it stays in view when the table is wider than the terminal
+        for name in ("", "runtime", "pattern", "bs", "clients", "A MiB/s", "B MiB/s", "bw",
+                     f"{self.kind} p50", f"{self.kind} p99"):
+            table.add_column(name, key=name or "verdict")
         for c in changes:
             mark = verdict(c)
             table.add_row(
+                Text(mark or "", style=styles.get(mark, styles[None])),
                 c.key.runtime, c.key.pattern, format_size(c.key.block_size), str(c.key.clients),
                 "-" if c.bw_a is None else f"{c.bw_a:,.1f}", "-" if c.bw_b is None else f"{c.bw_b:,.1f}",
                 _pct(c.bw_pct), _pct(c.p50_pct), _pct(c.p99_pct),
-                Text(mark or "", style=styles.get(mark, styles[None])),
             )
 
     def action_cycle_kind(self) -> None:

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, ProgressBar, Select, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from kataio_tui import paths
 from kataio_tui.errors import KataioError
@@ -30,11 +30,18 @@ class ImportScreen(ModalScreen):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="import-box"):
             yield Static("Import fio output as a new result set", classes="dialog-title")
-            yield Input(placeholder="source folder (stackhpc tree or fio output files)", id="import-src")
-            yield Input(placeholder="name (default: the folder's name)", id="import-name")
-            yield Select([(f"layout: {x}", x) for x in LAYOUTS], value="auto", allow_blank=False,
-                         id="import-layout")
-            yield Input(placeholder="runtime of loose files (default: unknown)", id="import-runtime")
+            for label, widget in (
+                ("source", Input(placeholder="a stackhpc-io-tools tree or a folder of fio output files",
+                                 id="import-src", compact=True)),
+                ("name", Input(placeholder="default: the folder's name", id="import-name", compact=True)),
+                ("layout", Select([(x, x) for x in LAYOUTS], value="auto", allow_blank=False,
+                                  id="import-layout", compact=True)),
+                ("runtime", Input(placeholder="of loose files (default: unknown)", id="import-runtime",
+                                  compact=True)),
+            ):
+                with Horizontal(classes="field"):
+                    yield Label(label, classes="field-label")
+                    yield widget
             yield Static(f"into {self.dest_dir}", classes="hint", markup=False)
             yield ProgressBar(id="import-progress", show_eta=False)
             yield Static("", id="import-error", classes="error-text", markup=False)

@@ -85,3 +85,23 @@ async def test_command_palette_offers_screen_actions_and_choices(make_app, user_
         await pilot.press("enter")
         await pilot.pause()
         assert screen.choice.kind == "slat"
+
+
+async def test_command_palette_lists_every_screen_command_without_typing(make_app, user_set):
+    """Discovery (empty query) shows key names such as [/] literally, never as markup."""
+    from textual.command import CommandPalette
+
+    app = make_app(start="browse")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, CommandPalette)
+        from textual.command import CommandList
+
+        commands = app.screen.query_one(CommandList)
+        prompts = [str(commands.get_option_at_index(i).prompt) for i in range(commands.option_count)]
+        assert any(p.startswith("Filter  [/]") for p in prompts)
+        assert any(p.startswith("Compare  [c]") for p in prompts)
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ == "BrowseScreen"

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from kataio_tui.config import Config
@@ -96,6 +97,12 @@ class KataioApp(App[None]):
         self.theme = wanted
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications carry paths, fio's and the API's words: plain text unless asked (a '[' in
+        them would be read as markup)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)

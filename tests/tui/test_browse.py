@@ -157,3 +157,12 @@ async def test_import_error_is_shown_in_the_dialog(make_app, isolated):
         await settle(pilot)
         assert app.screen.__class__.__name__ == "ImportScreen"
         assert "no importable fio output found" in str(app.screen.query_one("#import-error").content)
+
+
+async def test_filter_text_with_brackets_is_shown_as_typed(make_app, user_set):
+    app = make_app(start="browse")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "left_square_bracket", "slash", "right_square_bracket")
+        await pilot.pause()
+        assert "filter: '[/]'" in screen_text(app)

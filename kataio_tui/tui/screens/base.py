@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from textual import events
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -20,6 +21,11 @@ class KataioScreen(Screen):
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < NARROW_BELOW, "narrow")
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Plain text unless asked (see KataioApp.notify)."""
+        self.app.notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def after_paint(self, callback: Callable[[], object]) -> None:
         """Start background work once the app's first frame is displayed (see KataioApp.when_painted)."""

@@ -68,7 +68,7 @@ class BrowseScreen(KataioScreen):
         with Horizontal(id="panes"):
             yield DataTable(id="sets", cursor_type="row", zebra_stripes=True)
             yield Static(id="set-detail", classes="detail")
-        yield Static("", id="browse-status", classes="status")
+        yield Static("", id="browse-status", classes="status", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

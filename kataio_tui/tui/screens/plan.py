@@ -62,7 +62,7 @@ class PlanScreen(KataioScreen):
                 yield Label("preset", classes="field-label")
                 yield Select([("(as edited)", "")] + [(p, p) for p in PRESETS], value="", allow_blank=False,
                              id="preset", compact=True)
-            yield Static("", id="err-general", classes="field-error")
+            yield Static("", id="err-general", classes="field-error", markup=False)
             for field in pf.FIELDS:
                 classes = "field" + (" k8s-only" if field.kubernetes else "") + (" local-only" if field.local else "")
                 with Horizontal(classes=classes):
@@ -72,8 +72,8 @@ class PlanScreen(KataioScreen):
                     else:
                         yield Input(placeholder=field.placeholder, id=_widget_id(field.path), compact=True)
                 if field.path == "runtimes":
-                    yield Static("", id="runtimes-hint", classes="field-hint")
-                yield Static("", id="err-" + _widget_id(field.path), classes="field-error")
+                    yield Static("", id="runtimes-hint", classes="field-hint", markup=False)
+                yield Static("", id="err-" + _widget_id(field.path), classes="field-error", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

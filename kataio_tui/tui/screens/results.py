@@ -66,7 +66,7 @@ class ResultsScreen(KataioScreen):
                 yield DataTable(id="bw", cursor_type="cell", zebra_stripes=True)
                 yield Static("", id="lat-title", classes="table-title")
                 yield DataTable(id="lat", cursor_type="cell", zebra_stripes=True)
-                yield Static("", id="table-note", classes="hint")
+                yield Static("", id="table-note", classes="hint", markup=False)
             with Vertical(id="plot-pane"):
                 yield CdfPlot(id="cdf")
         yield Static("", id="choice", classes="status")

@@ -1,7 +1,8 @@
 """Harness overhead of the local runner, against plain fio run by hand.
 
 1. Bandwidth: the same job (one client, the quick preset's fio settings) run by `kataio`'s driver
-   with the local runner (bare) and by plain `fio` in a prepared directory, arms rotated per round.
+   with the local runner (bare) and by plain `fio` in the same directory on the same files, arms
+   rotated per round.
    Prints each round and the median ratio kataio / plain fio (target: >= 97 %).
 2. Container start overhead: wall time of `<runtime> run` of `fio --version` in the local
    runner's OCI bundle, against `fio --version` run directly (baseline), median of N.
@@ -30,9 +31,13 @@ from kataio_tui.runners.local import LocalRunner
 from kataio_tui.runners.local_oci import force_delete, oci_config, write_bundle
 
 
-def kataio_bw(plan: Plan, base: Path) -> float:
+RUN_ID = "harness-bench"
+
+
+def kataio_bw(plan: Plan, base: Path, round_no: int) -> float:
+    """One `kataio run` (driver + local runner, bare); its files are kept for the plain arms."""
     result = run_plan(plan, LocalRunner(state_root=base / "state"), lambda e: None, threading.Event(),
-                      out_dir=base / "sets")
+                      out_dir=base / "sets" / f"r{round_no}", run_id=RUN_ID, keep_files=True)
     (record,) = result.result_set.manifest.scenarios
     if record.status != "ok":
         raise SystemExit(f"kataio run failed: {record.failure}")
@@ -40,11 +45,7 @@ def kataio_bw(plan: Plan, base: Path) -> float:
 
 
 def plain_bw(job: Path, work: Path, status: bool) -> float:
-    """fio by hand in a fresh directory, laid out first like kataio does (fresh files read differently
-    from old ones on a virtual disk, so every arm starts from new files)."""
-    for old in work.iterdir():
-        old.unlink()
-    subprocess.run(["fio", *LAYOUT_ARGS, str(job)], cwd=work, capture_output=True, check=True)
+    """fio by hand in the very directory kataio's client used (same files, same place on disk)."""
     args = FIO_ARGS if status else FIO_ARGS[:1]
     out = subprocess.run(["fio", *args, str(job)], cwd=work, capture_output=True, check=True).stdout
     return sum(s.bw_bytes for s in client_summaries(read_fio_output(out, "plain"), "plain"))
@@ -54,28 +55,29 @@ ARMS = ("kataio", "plain", "plain+status")
 
 
 def bandwidth(rounds: int, runtime: int, pattern: str, directory: Path) -> None:
-    plan = Plan(name="bench", runtimes=["bare"], patterns=[pattern], clients=[1], directory=str(directory),
-                fio=FioParams(filesize="256m", runtime=runtime, ramp_time=1, numjobs=4, iodepth=8))
-    key = plan.scenarios()[0]
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         base = Path(tmp)
-        work = base / "plain"
-        work.mkdir()
+        plan = Plan(name="bench", runtimes=["bare"], patterns=[pattern], clients=[1], directory=str(base),
+                    fio=FioParams(filesize="256m", runtime=runtime, ramp_time=1, numjobs=4, iodepth=8))
+        key = plan.scenarios()[0]
+        work = base / f"kataio-{RUN_ID}" / "client-0"  # the local runner's directory of client 0
+        work.mkdir(parents=True)
         job = base / "job.fio"
         job.write_text(render_jobfile(plan, key))
+        subprocess.run(["fio", *LAYOUT_ARGS, str(job)], cwd=work, capture_output=True, check=True)
         print(f"bandwidth in {directory}: {pattern} {plan.fio.numjobs} jobs x iodepth {plan.fio.iodepth}, 64k, "
-              f"direct=1, {runtime} s (+1 s ramp), {rounds} rounds, arms rotated; baseline: plain fio "
-              "(`fio --output-format=json+ job.fio`); plain+status adds kataio's --status-interval=1")
+              f"direct=1, {runtime} s (+1 s ramp), {rounds} rounds, arms rotated, same data files; baseline: "
+              "plain fio (`fio --output-format=json+ job.fio`); plain+status adds kataio's --status-interval=1")
         ratios, status_ratios = [], []
         for i in range(rounds):
             order = ARMS[i % 3:] + ARMS[:i % 3]
             got = {}
             for arm in order:
-                got[arm] = kataio_bw(plan, base) if arm == "kataio" else plain_bw(job, work, arm != "plain")
+                got[arm] = kataio_bw(plan, base, i) if arm == "kataio" else plain_bw(job, work, arm != "plain")
             ratios.append(got["kataio"] / got["plain"])
             status_ratios.append(got["plain+status"] / got["plain"])
             print(f"  round {i + 1:2}: " + "  ".join(f"{a} {got[a] / 2**20:8.1f}" for a in ARMS) +
-                  f" MiB/s  kataio/plain {ratios[-1] * 100:6.1f} %")
+                  f" MiB/s  kataio/plain {ratios[-1] * 100:6.1f} %", flush=True)
         median = statistics.median(ratios)
         verdict = "meets" if median >= 0.97 else "MISSES"
         print(f"  median kataio / plain fio: {median * 100:.1f} % ({verdict} the 97 % target); spread "

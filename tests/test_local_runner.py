@@ -282,3 +282,17 @@ def test_kata_client_command_line(tmp_path):
     assert argv[i + 2:i + 4] == ["/bin/sh", "-c"] and READY in argv[i + 4]
     assert f"type=bind,src={tmp_path / 'data'},dst=/data,options=rbind:rw" in argv
     assert "type=bind,src=/usr,dst=/usr,options=rbind:ro" in argv
+
+
+def test_measured_start_skips_the_ramp(tmp_path):
+    """With ramp_time the first documents count from the job's start; the measured start is ~1 s later."""
+    plan = small_plan(tmp_path)
+    plan.fio = FioParams(filesize="8m", runtime=2, ramp_time=1, numjobs=1, iodepth=4)
+    key = ScenarioKey("bare", "randread", 65536, 1)
+    (tmp_path / "job.fio").write_text(render_jobfile(plan, key))
+    data = run_fio([*FIO_ARGS, str(tmp_path / "job.fio")], cwd=tmp_path)
+    stream = ClientStream(key, 0, 3.0, lambda e: None)
+    stream.feed(data)
+    first = read_fio_output(data.split(b"\n}\n")[0] + b"\n}\n")
+    job_start = first.timestamp_ms - max(d.runtime_ms for d in first.jobs[0].directions.values())
+    assert 700 <= stream.measured_start_ms() - job_start <= 1500

@@ -88,12 +88,16 @@ class ClientStream:
     def measured_start_ms(self) -> int | None:
         """When measured I/O began (epoch ms): a document's timestamp minus its measured runtime.
 
-        The last interim document is used: the final one is stamped after the jobs have been torn
-        down (tens of ms later), and documents during ramp_time count from the job's start.
+        Each document gives an estimate that is late by however long fio took to print it (the
+        final one also by the jobs' teardown), so the earliest estimate is the best. Documents
+        during ramp_time count from the job's start, a whole second or more earlier: only the
+        estimates within 0.5 s of the latest one (those after the reset at the end of the ramp)
+        are used.
         """
         if not self._starts:
             return None
-        return self._starts[-2] if len(self._starts) >= 2 else self._starts[-1]
+        latest = max(self._starts)
+        return min(s for s in self._starts if s >= latest - 500)
 
 
 def start_skew_s(streams: Sequence[ClientStream]) -> float | None:

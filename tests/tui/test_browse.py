@@ -166,3 +166,18 @@ async def test_filter_text_with_brackets_is_shown_as_typed(make_app, user_set):
         await pilot.press("slash", "left_square_bracket", "slash", "right_square_bracket")
         await pilot.pause()
         assert "filter: '[/]'" in screen_text(app)
+
+
+async def test_names_with_markup_characters_are_shown_as_they_are(make_app, user_set):
+    from kataio_tui.results.store import ResultSet
+
+    ResultSet.load(user_set).update(name="nightly [/] [b]x")
+    app = make_app(start="browse")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert table_rows(app)[0][1] == "nightly [/] [b]x"
+        assert "nightly [/] [b]x" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ResultsScreen"
+        assert "nightly [/] [b]x" in screen_text(app)

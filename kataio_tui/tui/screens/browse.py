@@ -16,6 +16,7 @@ from kataio_tui.errors import KataioError
 from kataio_tui.tui.messages import SetDeleted, SetsScanned, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.set_index import SORT_KEYS, SetEntry, scan, sort_entries, source_dirs
+from kataio_tui.tui.widgets.plain_table import PlainTable
 
 
 def describe(entry: SetEntry) -> Text:
@@ -66,7 +67,7 @@ class BrowseScreen(KataioScreen):
         yield Header()
         yield Input(placeholder="filter: words from name, path, origin, runtime", id="filter", classes="hidden")
         with Horizontal(id="panes"):
-            yield DataTable(id="sets", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="sets", cursor_type="row", zebra_stripes=True)
             yield Static(id="set-detail", classes="detail")
         yield Static("", id="browse-status", classes="status", markup=False)
         yield Footer(compact=True)

@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kataio_tui.tui.messages import WorkerMessage
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.plain_table import PlainTable
 
 STATE_TEXT = {"pending": "· waiting", "running": "… running"}
 
@@ -58,7 +59,7 @@ class ChecksScreen(KataioScreen):
         yield Header()
         yield Static("", id="checks-summary", classes="info")
         with Horizontal(id="panes"):
-            yield DataTable(id="checks", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="checks", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="check-detail-pane", classes="detail"):
                 yield Static("", id="check-detail")
         yield Footer(compact=True)

@@ -16,6 +16,7 @@ from kataio_tui.results.report import BETTER, SAME, SAME_BAND, WORSE
 from kataio_tui.results.units import format_size
 from kataio_tui.tui.messages import ComparisonReady, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.plain_table import PlainTable
 from kataio_tui.tui.widgets.report_table import trend_styles
 
 KINDS = ("clat", "lat", "slat")
@@ -56,7 +57,7 @@ class CompareScreen(KataioScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(f"A {self.path_a}\nB {self.path_b}", id="compare-info", classes="info", markup=False)
-        yield DataTable(id="changes", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="changes", cursor_type="row", zebra_stripes=True)
         yield Static("bandwidth: + is faster; latency: + is slower. ▲ B better, ▼ B worse by more than "
                      f"{SAME_BAND:g} %, = within.", classes="hint")
         yield Footer(compact=True)

@@ -10,6 +10,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
 from kataio_tui import paths
+from kataio_tui.tui.widgets.plain_table import PlainTable
 
 
 class HelpScreen(ModalScreen[None]):
@@ -27,7 +28,7 @@ class HelpScreen(ModalScreen[None]):
         with Vertical(id="help-box", classes="dialog"):
             yield Static(Text.assemble(("Keys", "bold"), f" on {self.below.__class__.__name__.removesuffix('Screen')}"
                                        "  (ctrl+p: every command; esc: close)"), classes="dialog-title")
-            yield DataTable(id="help-keys", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="help-keys", cursor_type="row", zebra_stripes=True)
             config = getattr(self.app, "config_path", None) or paths.config_file()
             yield Static(f"Rebind in {config} under [keymap], e.g. \"browse.open\" = \"enter,o\"",
                          classes="hint", markup=False)

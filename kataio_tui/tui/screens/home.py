@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from kataio_tui.tui.messages import FactsGathered, SetsScanned
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.plain_table import PlainTable
 
 RECENT = 5
 
@@ -69,7 +70,7 @@ class HomeScreen(KataioScreen):
         yield Static("gathering host facts ...", id="where", classes="card")
         with Vertical(id="home-lower"):
             yield Static(Text("Recent result sets", style="bold"), classes="table-title")
-            yield DataTable(id="recent", cursor_type="row", zebra_stripes=True)
+            yield PlainTable(id="recent", cursor_type="row", zebra_stripes=True)
             yield Static("", id="next-steps")
         yield Footer(compact=True)
 

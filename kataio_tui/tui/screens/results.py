@@ -11,8 +11,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.coordinate import Coordinate
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from kataio_tui.errors import KataioError
@@ -23,6 +23,7 @@ from kataio_tui.tui.messages import Progress, SetLoaded, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.widgets import report_table
 from kataio_tui.tui.widgets.cdf_plot import CdfPlot
+from kataio_tui.tui.widgets.plain_table import PlainTable
 
 
 def _cycle(values: list, current, step: int = 1):
@@ -63,9 +64,9 @@ class ResultsScreen(KataioScreen):
         with Horizontal(id="panes"):
             with VerticalScroll(id="tables"):
                 yield Static("", id="bw-title", classes="table-title")
-                yield DataTable(id="bw", cursor_type="cell", zebra_stripes=True)
+                yield PlainTable(id="bw", cursor_type="cell", zebra_stripes=True)
                 yield Static("", id="lat-title", classes="table-title")
-                yield DataTable(id="lat", cursor_type="cell", zebra_stripes=True)
+                yield PlainTable(id="lat", cursor_type="cell", zebra_stripes=True)
                 yield Static("", id="table-note", classes="hint", markup=False)
             with Vertical(id="plot-pane"):
                 yield CdfPlot(id="cdf")

@@ -30,6 +30,7 @@ from kataio_tui.tui.run_state import RunState
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.widgets import report_table
 from kataio_tui.tui.widgets.cdf_plot import CdfPlot
+from kataio_tui.tui.widgets.plain_table import PlainTable
 
 REFRESH_S = 0.5  # fio reports once a second per client: two redraws a second show every update
 STATE_MARK = {"waiting": "·", "running": "…", "ok": "✔", "failed": "✘", "partial": "▲", "interrupted": "■"}
@@ -79,12 +80,12 @@ class RunScreen(KataioScreen):
         yield ProgressBar(id="run-progress", total=100, show_eta=False)
         with Horizontal(id="panes"):
             with Vertical(id="live"):
-                yield DataTable(id="queue", cursor_type="row", zebra_stripes=True)
-                yield DataTable(id="clients", cursor_type="row", zebra_stripes=True)
+                yield PlainTable(id="queue", cursor_type="row", zebra_stripes=True)
+                yield PlainTable(id="clients", cursor_type="row", zebra_stripes=True)
             with Vertical(id="sofar"):
                 yield Static("", id="failures")
                 yield Static("", id="sofar-title", classes="table-title")
-                yield DataTable(id="sofar-bw", cursor_type="none", zebra_stripes=True)
+                yield PlainTable(id="sofar-bw", cursor_type="none", zebra_stripes=True)
                 yield CdfPlot(id="sofar-cdf")
         yield Footer(compact=True)
 

@@ -17,6 +17,7 @@ from kataio_tui.results.tables import ScenarioRow
 from kataio_tui.results.units import format_size
 from kataio_tui.tui.messages import WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.plain_table import PlainTable
 
 
 def client_percentiles(client: ClientSummary, kind: str) -> tuple[float | None, float | None]:
@@ -75,7 +76,7 @@ class ScenarioScreen(KataioScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="scenario-summary", classes="info")
-        yield DataTable(id="clients", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="clients", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -172,8 +172,11 @@ async def test_names_with_markup_characters_are_shown_as_they_are(make_app, user
     from kataio_tui.results.store import ResultSet
 
     ResultSet.load(user_set).update(name="nightly [/] [b]x")
-    app = make_app(start="browse")
+    app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert table_rows(app, "#recent")[0][0] == "nightly [/] [b]x"  # home's list of recent sets
+        await pilot.press("2")
         await settle(pilot)
         assert table_rows(app)[0][1] == "nightly [/] [b]x"
         assert "nightly [/] [b]x" in screen_text(app)

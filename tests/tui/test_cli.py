@@ -36,3 +36,34 @@ def test_bad_config_is_one_error_line_and_exit_2(tmp_path):
     assert proc.stderr.strip().splitlines() == [
         f"kataio: error: {config_dir / 'config.toml'}: keymap: Value error, binding 'app.help': "
         "keys must be comma-separated key names, got ''"]
+
+
+def test_first_paint_imports_no_heavy_module(tmp_path):
+    """Up to the first frame: no Kubernetes client, no plotext, no pydantic (without a settings file)."""
+    import json
+    import sys
+
+    probe = (
+        "import asyncio, json, sys\n"
+        "from kataio_tui.cli import build_parser\n"
+        "build_parser()\n"
+        "from kataio_tui.config import load_config\n"
+        "from kataio_tui.tui.app import KataioApp\n"
+        "seen = {}\n"
+        "import kataio_tui.tui.app as a, pathlib\n"
+        "class Probe(KataioApp):\n"
+        "    CSS_PATH = str(pathlib.Path(a.__file__).with_name('app.tcss'))\n"
+        "    def on_ready(self):\n"
+        "        seen['modules'] = sorted(m for m in ('kubernetes', 'plotext', 'pydantic', 'yaml')\n"
+        "                                 if m in sys.modules)\n"
+        "        self.exit()\n"
+        "async def main():\n"
+        "    async with Probe(config=load_config()).run_test() as pilot:\n"
+        "        await pilot.pause()\n"
+        "asyncio.run(main())\n"
+        "print(json.dumps(seen))\n"
+    )
+    env = {**os.environ, "KATAIO_CONFIG_DIR": str(tmp_path / "config"), "KATAIO_DATA_DIR": str(tmp_path / "d")}
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"modules": []}

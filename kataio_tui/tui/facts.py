@@ -1,4 +1,5 @@
-"""Cheap facts for the home screen: host, kubeconfig context and namespace, runtimes on PATH.
+"""Cheap facts for the home screen: host, kubeconfig context and namespace, which local runtimes can
+run fio (the local runner's own availability answers, without starting a probe container).
 
 The kubeconfig is read as YAML here; the Kubernetes client is never imported for this.
 """
@@ -7,18 +8,13 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-RUNTIME_BINARIES = {
-    "fio": "fio",
-    "runc": "runc",
-    "crun": "crun",
-    "gVisor": "runsc",
-    "kata": "kata-runtime",
-    "kata shim": "containerd-shim-kata-v2",
-}
+@dataclass(frozen=True, slots=True)
+class RuntimeGlance:
+    available: bool
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +33,8 @@ class HostFacts:
     kernel: str
     virtualization: str | None  # "vmx", "svm" or None
     kvm: bool
-    binaries: dict[str, str | None] = field(default_factory=dict)
+    fio: str | None = None  # fio's version, None when it is missing
+    runtimes: dict[str, RuntimeGlance] = field(default_factory=dict)
     kube: KubeContext | None = None
 
 
@@ -87,12 +84,20 @@ def cpu_virtualization(cpuinfo: Path = Path("/proc/cpuinfo")) -> str | None:
 
 
 def gather() -> HostFacts:
+    from kataio_tui.model.plan import LOCAL_RUNTIMES
+    from kataio_tui.runners.availability import fio_version, local_runtime_status
+
     uname = platform.uname()
+    runtimes = {}
+    for name in LOCAL_RUNTIMES:
+        status = local_runtime_status(name)
+        runtimes[name] = RuntimeGlance(status.available, status.reason)
     return HostFacts(
         hostname=uname.node,
         kernel=uname.release,
         virtualization=cpu_virtualization(),
         kvm=Path("/dev/kvm").exists(),
-        binaries={label: shutil.which(name) for label, name in RUNTIME_BINARIES.items()},
+        fio=fio_version(),
+        runtimes=runtimes,
         kube=read_kube_context(kubeconfig_path()),
     )

@@ -101,7 +101,7 @@ async def test_home_shows_context_recent_sets_and_opens_one(make_app, bundled_se
         await settle(pilot)
         text = screen_text(app)
         assert "context lab, namespace default, cluster c1" in text
-        assert "tui-sample" in text and "✔ fio" in text
+        assert "tui-sample" in text and "fio-3.33; local runtimes ✔ bare" in text
         assert "2 browse result sets (1 found)" in text
         await pilot.press("enter")
         await settle(pilot)

@@ -23,9 +23,12 @@ def snap_app(make_app, monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     # host facts differ per machine; the home snapshot uses fixed ones
     monkeypatch.setattr(facts, "gather", lambda: facts.HostFacts(
-        hostname="node-1", kernel="6.1.0-28-amd64", virtualization=None, kvm=True,
-        binaries={"fio": "/usr/bin/fio", "runc": "/usr/sbin/runc", "crun": None, "gVisor": "/usr/bin/runsc",
-                  "kata": None, "kata shim": None},
+        hostname="node-1", kernel="6.1.0-28-amd64", virtualization=None, kvm=True, fio="fio-3.33",
+        runtimes={"bare": facts.RuntimeGlance(True, "fio at /usr/bin/fio"),
+                  "runc": facts.RuntimeGlance(True, "/usr/sbin/runc found (not probed)"),
+                  "crun": facts.RuntimeGlance(False, "crun is not installed"),
+                  "gvisor": facts.RuntimeGlance(True, "/usr/bin/runsc found (not probed)"),
+                  "kata": facts.RuntimeGlance(False, "the CPU flags show no vmx/svm")},
         kube=facts.KubeContext(Path("/root/.kube/config"), "lab", "lab", "https://127.0.0.1:6443", "kataio"),
     ))
 

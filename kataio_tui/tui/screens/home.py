@@ -30,23 +30,26 @@ def where_text(facts) -> Text:
     else:
         text.append(f"context {kube.context}, namespace {kube.namespace}, cluster {kube.cluster}"
                     f" {kube.server or ''} ({kube.file})")
-    text.append("\nTools ", style="bold")
-    for label, path in facts.binaries.items():
-        text.append(" ✔ " if path else " ✘ ", style="bold")
-        text.append(label, style="" if path else "dim")
+    text.append("\nRun   ", style="bold")
+    text.append(f"{facts.fio or 'fio missing'}; local runtimes")
+    for name, glance in facts.runtimes.items():
+        text.append(" ✔ " if glance.available else " ✘ ", style="bold")
+        text.append(name, style="" if glance.available else "dim")
     return text
 
 
 def next_steps(facts, sets: int) -> Text:
     steps = []
-    if not facts.binaries.get("fio"):
+    if not facts.fio:
         steps.append("install fio (Debian: apt-get install fio): every run needs it")
     steps.append(f"2 browse result sets ({sets} found) or enter on a recent one below")
     steps.append("3 check this host and cluster for Kata prerequisites")
     steps.append("4 plan a run (presets: stackhpc-2019, quick), 5 watch it live")
-    if not facts.virtualization:
-        steps.append("no vmx/svm here: Kata cannot run on this host; bare, runC and gVisor can")
-    text = Text("Next steps\n", style="bold")
+    for name, glance in facts.runtimes.items():
+        if not glance.available and facts.fio:
+            steps.append(f"{name} cannot run here: {glance.reason}")
+    text = Text()
+    text.append("Next steps\n", style="bold")
     for step in steps:
         text.append(f"  • {step}\n")
     return text

@@ -118,6 +118,7 @@ class LocalRunner:
             kernel=platform.release(), runtimes=runtimes, notes=" ".join(notes) or None,
             os=_os_name(), cpu_count=os.cpu_count(), directory=plan.directory,
             directory_fs=_fs_type(self.data_root),
+            load_average_at_start=[round(x, 2) for x in os.getloadavg()],  # a busy host skews every number
         )
 
     def run_scenario(self, plan: Plan, key: ScenarioKey, jobfile: str, emit: Emit,

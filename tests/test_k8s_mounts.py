@@ -101,3 +101,9 @@ def test_gate_script_uses_only_shell_builtins_and_fio():
     words = {line.split()[0] for line in script.splitlines() if line.strip()}
     assert words <= {"while", "case", "fio", "echo", "read", "exec"}, words
     assert "--create_only=1" in script and "--status-interval=1" in script
+
+
+def test_probe_reports_fio_s_version():
+    assert gate.probe_fio_version(RUNC_GATE + b"kataio-fio: fio-3.33\n") == "fio-3.33"
+    assert gate.probe_fio_version(RUNC_GATE) is None
+    assert "fio --version" in gate.probe_command("/data")[2]

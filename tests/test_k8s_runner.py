@@ -97,6 +97,7 @@ def test_bare_runc_gvisor_side_by_side_on_a_hostpath(lab, lab_namespace, lab_run
     provenance = result.result_set.manifest.provenance
     assert provenance.kubernetes_version == "v1.20.2" and provenance.hosts == [lab.node_name]
     assert provenance.runtimes["bare"]["baseline"] == "privileged-pod"
+    assert provenance.fio_version == "fio-3.33" and provenance.runtimes["runc"]["fio_version"] == "fio-3.33"
     assert provenance.runtimes["runc"]["node"] == lab.node_name and provenance.runtimes["runc"]["data_fs"]
     if lab.has_gvisor:
         assert provenance.runtimes["gvisor"]["handler"] == "runsc"

@@ -69,9 +69,20 @@ def job_lines(numjobs: int) -> bytes:
     return b"\n" * numjobs
 
 
+FIO_VERSION = "kataio-fio:"
+
+
 def probe_command(mount_path: str) -> list[str]:
-    """Print the mount lines and exit (the provenance probe)."""
-    return ["/bin/sh", "-c", _MOUNTS.format(mount=MOUNT), "kataio-probe", "-", mount_path]
+    """Print the mount lines and fio's version, and exit (the provenance probe)."""
+    script = _MOUNTS.format(mount=MOUNT) + f"printf '{FIO_VERSION} '; fio --version\n"
+    return ["/bin/sh", "-c", script, "kataio-probe", "-", mount_path]
+
+
+def probe_fio_version(log: bytes) -> str | None:
+    for line in log.decode("utf-8", errors="replace").splitlines():
+        if line.startswith(FIO_VERSION):
+            return line[len(FIO_VERSION):].strip() or None
+    return None
 
 
 def tidy_command(mount_path: str, numjobs: int, nrfiles: str | None) -> list[str]:

@@ -171,8 +171,11 @@ def probe_runtimes(cluster: Cluster, plan: Plan, classes: dict[str, str | None],
             if result.get("diagnosis"):
                 facts[runtime]["diagnosis"] = result["diagnosis"]
             continue
-        entries = mounts.parse_mount_table("\n".join(gate.mount_lines(result.get("log", "").encode())))
-        facts[runtime] = {"node": result.get("node"), **mounts.describe(entries, target.mount_path)}
+        log = result.get("log", "").encode()
+        entries = mounts.parse_mount_table("\n".join(gate.mount_lines(log)))
+        facts[runtime] = {"node": result.get("node"), "fio_version": gate.probe_fio_version(log),
+                          **mounts.describe(entries, target.mount_path)}
+        facts[runtime] = {k: v for k, v in facts[runtime].items() if v is not None}
     return facts
 
 
@@ -193,8 +196,10 @@ def cluster_provenance(cluster: Cluster, plan: Plan, classes: dict[str, str | No
                                  (GVISOR_NOTE, any("gvisor" in rt or "runsc" in str(f.get("handler"))
                                                    for rt, f in runtimes.items()))) if wanted]
     storage = target.storage
+    fio_versions = sorted({f["fio_version"] for f in runtimes.values() if f.get("fio_version")})
     return Provenance(
         made_by="kataio run (kubernetes)", kataio_version=__version__, hosts=node_names,
+        fio_version=", ".join(fio_versions) or None,
         kubernetes_version=cluster.version.git_version, runtimes=runtimes, notes=" ".join(notes) or None,
         cluster=cluster.description, namespace=target.namespace, nodes=nodes, run_id=names.run_id,
         image=target.image, image_pull_policy=target.image_pull_policy,

@@ -137,3 +137,28 @@ def test_claim_size_from_plan_when_not_given():
 def test_selector_text():
     assert m.selector() == "app.kubernetes.io/name=kataio"
     assert m.selector("ab12", "s4") == "app.kubernetes.io/name=kataio,kataio.io/run-id=ab12,kataio.io/scenario=s4"
+
+
+def test_runtime_names_map_to_runtime_classes():
+    from kataio_tui.runners.kubernetes.runner import runtime_class_for, run_id_label
+
+    t = KubernetesTarget(runtime_classes={"kata": "kata-qemu", "fast": None})
+    assert [runtime_class_for(t, rt) for rt in ("runc", "default", "bare", "kata", "fast", "gvisor", "kata-clh")] \
+        == [None, None, None, "kata-qemu", None, "gvisor", "kata-clh"]
+    assert run_id_label("20261125-181500-ab12") == "20261125-181500-ab12"
+    assert run_id_label("My Run_1") == "my-run-1"
+
+
+def test_bare_on_kubernetes_needs_the_opt_in_before_anything_is_contacted():
+    from kataio_tui.errors import KataioError
+    from kataio_tui.model.plan import Plan
+    from kataio_tui.runners.kubernetes.runner import KubernetesRunner
+
+    plan = Plan(target="kubernetes", runtimes=["bare", "runc"],
+                kubernetes=KubernetesTarget(kubeconfig="/nonexistent/kubeconfig"))
+    with pytest.raises(KataioError, match='kubernetes.baseline = "privileged-pod"'):
+        KubernetesRunner().prepare(plan, "r1")
+    # with the opt-in the next problem is the missing kubeconfig, named as such
+    plan = plan.model_copy(update={"kubernetes": plan.kubernetes.model_copy(update={"baseline": "privileged-pod"})})
+    with pytest.raises(KataioError, match="no kubeconfig: /nonexistent/kubeconfig"):
+        KubernetesRunner().prepare(plan, "r1")

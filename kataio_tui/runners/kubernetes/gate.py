@@ -1,14 +1,17 @@
-"""The start gate each client pod runs: lay out fio's files, say ready, wait for the go line, run fio.
+"""The start gate each client runs: lay out fio's files, say ready, wait for the go line, run fio.
 
 The fio image needs only fio and a POSIX ``/bin/sh`` (dash's builtins ``echo`` and ``read``): no
 ``sleep``, no ``mkfifo``. The container is created with ``stdin: true``, so ``read`` blocks on the
-container's stdin until the runner attaches and writes one line. The runner opens the attach
-streams of all clients first and then writes the go line to each in a tight loop, so the clients'
-measured I/O starts within milliseconds of each other. Laying out the data files happens *before*
-the gate (``fio --create_only=1``), so a slow layout cannot skew the start of measured I/O.
+container's stdin until the runner attaches and writes a line. Laying out the data files happens
+*before* the gate (``fio --create_only=1``), so a slow layout cannot skew the start of measured I/O.
 
-The pod's log (stdout and stderr) therefore reads: fio's layout errors if any, a line
-:data:`READY`, a line :data:`GO`, then exactly what the measured fio wrote.
+Two stages (docs/kubernetes-runner.md): the go line releases the shell, which execs fio; with the job
+gate each fio job then prints :data:`JOB_READY` and waits for its own line in fio's ``exec_prerun``,
+after fio's start-up, so the release (:func:`job_lines`) only wakes processes that are ready to run.
+Without the job gate (the local Kata client) fio measures as soon as it is up.
+
+The log (stdout and stderr) reads: the mount lines, fio's layout errors if any, :data:`READY`,
+:data:`GO`, then what the measured fio wrote (with the job gate's markers before its first document).
 """
 
 from __future__ import annotations

@@ -16,7 +16,6 @@ for importing pydantic before its first paint.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, fields
 from functools import cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 
 from kataio_tui import paths
 from kataio_tui.errors import KataioError
+from kataio_tui.tomlfile import dump_toml, read_toml, validation_problems, write_atomic
 
 
 class ConfigError(KataioError):
@@ -80,26 +80,13 @@ def _validate(data: dict[str, Any], path: Path) -> Config:
     try:
         model = _model().model_validate(data)
     except ValidationError as exc:
-        parts = []
-        for err in exc.errors()[:5]:
-            name = ".".join(str(x) for x in err["loc"]) or "(top level)"
-            message = err["msg"]
-            if err["type"] == "extra_forbidden":
-                message = f"unknown setting (known: {', '.join(SETTINGS)})"
-            parts.append(f"{name}: {message}")
-        raise ConfigError(f"{path}: {'; '.join(parts)}") from None
+        problems = validation_problems(exc, unknown_field=f"unknown setting (known: {', '.join(SETTINGS)})")
+        raise ConfigError(f"{path}: {'; '.join(problems)}") from None
     return Config(**{name: getattr(model, name) for name in SETTINGS})
 
 
 def _read_raw(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return read_toml(path, ConfigError)  # a missing file means defaults
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -111,10 +98,6 @@ def load_config(path: Path | None = None) -> Config:
 
 def save_setting(key: str, value: Any, path: Path | None = None) -> Path:
     """Change one top-level setting and write the file atomically, keeping everything else in it."""
-    import tomli_w
-
-    from kataio_tui.results.store import write_atomic
-
     if key not in SETTINGS:
         raise ConfigError(f"{key}: not a setting (known: {', '.join(SETTINGS)})")
     path = path or paths.config_file()
@@ -125,5 +108,5 @@ def save_setting(key: str, value: Any, path: Path | None = None) -> Path:
         data[key] = value
     _validate(data, path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, tomli_w.dumps(data).encode("utf-8"))
+    write_atomic(path, dump_toml(data))
     return path

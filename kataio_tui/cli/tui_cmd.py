@@ -47,3 +47,21 @@ def cmd_tui(args: argparse.Namespace) -> int:
 def run_default(args: argparse.Namespace) -> int:
     """`kataio` with no command: the TUI on the bundled samples and the user's saved sets."""
     return cmd_tui(argparse.Namespace(sets=[], theme=None, config=None, start=None))
+
+
+def run_plan_in_tui(plan, out: Path, resume: Path | str | None = None, keep_files: bool = False) -> int:
+    """`kataio run PLAN` in a terminal: the TUI's run screen. Resuming and keeping files are
+    headless-only options, so those runs stay headless."""
+    if resume is not None or keep_files:
+        from kataio_tui.cli.run_cmd import run_headless
+
+        return run_headless(plan, out, Path(resume) if resume else None, keep_files)
+    from kataio_tui import paths
+    from kataio_tui.config import load_config
+    from kataio_tui.tui.app import KataioApp
+
+    app = KataioApp(config=load_config(paths.config_file()), config_path=paths.config_file(), start="run")
+    app.run_out_dir = out
+    app.pending_plan = plan
+    app.run()
+    return 0

@@ -10,16 +10,15 @@ target directory. Use :func:`load_plan` / :func:`save_plan` / :func:`preset`; er
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.results import ScenarioKey
 from kataio_tui.results.units import format_size, parse_size
+from kataio_tui.tomlfile import dump_toml, read_toml, validation_problems, write_atomic
 
 PLAN_FORMAT = 1
 PATTERNS = ("read", "write", "randread", "randwrite", "rw", "randrw")
@@ -407,29 +406,12 @@ class Plan(BaseModel):
         return total
 
     def to_toml(self) -> str:
-        return tomli_w.dumps(_drop_none(self.model_dump(mode="json")))
-
-
-def _drop_none(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value]
-    return value
+        return dump_toml(self.model_dump(mode="json")).decode("utf-8")
 
 
 def format_validation(exc: ValidationError, source: str) -> str:
     """One line per problem: `source: field.path: message`."""
-    lines = []
-    for err in exc.errors()[:8]:
-        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("function-"))
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "literal_error":
-            msg = f"{err['input']!r} is not allowed; {msg[:1].lower()}{msg[1:]}"
-        elif err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        lines.append(f"{source}: {loc}: {msg}" if loc else f"{source}: {msg}")
-    return "\n".join(lines)
+    return "\n".join(f"{source}: {problem}" for problem in validation_problems(exc))
 
 
 def plan_from_dict(data: dict[str, Any], source: str = "plan") -> Plan:
@@ -441,19 +423,13 @@ def plan_from_dict(data: dict[str, Any], source: str = "plan") -> Plan:
 
 def load_plan(path: str | Path) -> Plan:
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PlanError(f"{path}: no such plan file (write one with `kataio plan --preset quick -o {path}`)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlanError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise PlanError(f"{path}: not valid TOML: {exc}") from None
+    hint = f"no such plan file (write one with `kataio plan --preset quick -o {path}`)"
+    data = read_toml(path, PlanError, missing=hint)
     return plan_from_dict(data, str(path))
 
 
 def save_plan(plan: Plan, path: str | Path) -> None:
-    Path(path).write_text(plan.to_toml(), encoding="utf-8")
+    write_atomic(Path(path), plan.to_toml().encode("utf-8"))
 
 
 def preset(name: str) -> Plan:

@@ -4,12 +4,11 @@ writes (no pydantic here: the report path imports this module without the manife
 from __future__ import annotations
 
 import os
-import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from kataio_tui.errors import KataioError
+from kataio_tui.tomlfile import read_toml, write_atomic  # noqa: F401  (write_atomic is re-exported)
 
 MANIFEST = "manifest.toml"
 RAW_DIR = "raw"
@@ -25,14 +24,7 @@ def read_manifest_data(root: Path) -> dict[str, Any]:
     manifest_path = root / MANIFEST
     if not root.is_dir():
         raise ResultSetError(f"{root}: not a directory (a result set is a directory with {MANIFEST})")
-    try:
-        return tomllib.loads(manifest_path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultSetError(f"{manifest_path}: missing; {root} is not a result set") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ResultSetError(f"{manifest_path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ResultSetError(f"{manifest_path}: not valid TOML: {exc}") from None
+    return read_toml(manifest_path, ResultSetError, missing=f"missing; {root} is not a result set")
 
 
 class SetPaths:
@@ -80,17 +72,3 @@ def fsync_write(path: Path, data: bytes) -> None:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace path with data so that readers see the old or the new file, never a mix."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -16,13 +16,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import tomli_w
 from pydantic import ValidationError
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.results import Manifest, Provenance, ScenarioKey, ScenarioRecord
 from kataio_tui.results.setfiles import MANIFEST, RAW_DIR, ResultSetError, SetPaths, read_manifest_data, write_atomic
 from kataio_tui.results.setfiles import fsync_write as _fsync_write
+from kataio_tui.tomlfile import dump_toml, validation_problems
 
 __all__ = ["MANIFEST", "RAW_DIR", "ResultSet", "ResultSetError", "find_result_sets", "safe_name", "scenario_dir",
            "write_atomic"]
@@ -44,21 +44,8 @@ def scenario_dir(key: ScenarioKey) -> str:
     )
 
 
-def _drop_none(value: Any) -> Any:
-    """TOML has no null: leave out absent values."""
-    if isinstance(value, dict):
-        return {k: _drop_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_drop_none(v) for v in value if v is not None]
-    return value
-
-
 def format_validation(exc: ValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:5]:
-        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        parts.append(f"{loc}: {err['msg']}")
-    return "; ".join(parts)
+    return "; ".join(validation_problems(exc, limit=5))
 
 
 class ResultSet:
@@ -172,8 +159,7 @@ class ResultSet:
                 )
 
     def save_manifest(self) -> None:
-        data = _drop_none(self.manifest.model_dump(mode="python"))
-        write_atomic(self.path / MANIFEST, tomli_w.dumps(data).encode("utf-8"))
+        write_atomic(self.path / MANIFEST, dump_toml(self.manifest.model_dump(mode="python")))
 
     def add_scenario(
         self, record: ScenarioRecord, raw: list[tuple[str, bytes]], jobfile: str | None = None

@@ -77,6 +77,7 @@ class KataioApp(App[None]):
         self.runner_factory = None  # Plan -> ScenarioRunner for the run screen; None: by the plan's target
         self.run_out_dir: Path | None = None  # where runs create result sets; None: the user data dir
         self.pending_plan = None  # handed from the plan screen to the run screen
+        self.run_cancel = None  # the active run's cancel Event (set by the run screen)
         self._start = start or ("browse" if self.set_paths else "home")
         if self._start in MODE_SCREENS:
             self.DEFAULT_MODE = self._start  # build only the first screen shown, not home and then it
@@ -154,6 +155,14 @@ class KataioApp(App[None]):
             self.switch_mode("home")
         else:
             self.exit()
+
+    def exit(self, *args, **kwargs) -> None:
+        """Leaving while a run streams stops it: the runner cleans up its clients (within the plan's
+        stop timeout) before the process ends, instead of running on invisibly."""
+        cancel = getattr(self, "run_cancel", None)
+        if cancel is not None:
+            cancel.set()
+        super().exit(*args, **kwargs)
 
     def start_run(self, plan) -> None:
         """Run plan on the run screen (the plan screen's ctrl+r)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from textual.theme import Theme
 
 from kataio_tui import paths
 from kataio_tui.errors import KataioError
+from kataio_tui.tomlfile import read_toml, validation_problems
 
 DEFAULT_THEME = "kataio-dark"
 
@@ -63,12 +63,7 @@ def _model() -> type:
 
 
 def _read(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ThemeError(f"{path}: cannot read: {exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ThemeError(f"{path}: not valid TOML: {exc}") from None
+    return read_toml(path, ThemeError, missing="no such theme file")
 
 
 def load_theme(path: Path, validate: bool = True) -> Theme:
@@ -85,9 +80,7 @@ def load_theme(path: Path, validate: bool = True) -> Theme:
     try:
         spec = _model().model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(x) for x in err["loc"]) or "(top level)"
-        raise ThemeError(f"{path}: {field}: {err['msg']}") from None
+        raise ThemeError(f"{path}: {'; '.join(validation_problems(exc))}") from None
     theme = Theme(**spec.model_dump())
     try:
         theme.to_color_system().generate()

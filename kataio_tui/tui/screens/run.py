@@ -110,6 +110,7 @@ class RunScreen(KataioScreen):
         self.plan = plan
         self.state = RunState()
         self.cancel = threading.Event()
+        self.app.run_cancel = self.cancel
         self.active = True
         self._drawn_version = -1
         self._queue_rows = 0

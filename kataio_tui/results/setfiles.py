@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kataio_tui.errors import KataioError
-from kataio_tui.tomlfile import read_toml, write_atomic  # noqa: F401  (write_atomic is re-exported)
+from kataio_tui.tomlfile import read_toml
 
 MANIFEST = "manifest.toml"
 RAW_DIR = "raw"

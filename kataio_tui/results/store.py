@@ -20,12 +20,11 @@ from pydantic import ValidationError
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.results import Manifest, Provenance, ScenarioKey, ScenarioRecord
-from kataio_tui.results.setfiles import MANIFEST, RAW_DIR, ResultSetError, SetPaths, read_manifest_data, write_atomic
+from kataio_tui.results.setfiles import MANIFEST, RAW_DIR, ResultSetError, SetPaths, read_manifest_data
 from kataio_tui.results.setfiles import fsync_write as _fsync_write
-from kataio_tui.tomlfile import dump_toml, validation_problems
+from kataio_tui.tomlfile import dump_toml, validation_problems, write_atomic
 
-__all__ = ["MANIFEST", "RAW_DIR", "ResultSet", "ResultSetError", "find_result_sets", "safe_name", "scenario_dir",
-           "write_atomic"]
+__all__ = ["MANIFEST", "RAW_DIR", "ResultSet", "ResultSetError", "find_result_sets", "safe_name", "scenario_dir"]
 
 _STAGING_PREFIX = ".staging-"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -27,7 +27,8 @@ from kataio_tui import __version__
 from kataio_tui.fio.histogram import Histogram
 from kataio_tui.fio.summary import ClientLatency, ClientSummary
 from kataio_tui.results.loader import FileProblem, LoadedScenario, SetSummary
-from kataio_tui.results.setfiles import CACHE_DIR, MANIFEST, write_atomic
+from kataio_tui.results.setfiles import CACHE_DIR, MANIFEST
+from kataio_tui.tomlfile import write_atomic
 
 CACHE_NAME = "summaries.json"
 FORMAT = 3  # bump when ClientSummary or the way files are summarised changes

@@ -6,6 +6,7 @@ its own thread; consumers must not block in it (the TUI posts a message, the CLI
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,3 +81,14 @@ class RunFinished:
 
 Event = RunStarted | ScenarioStarted | ClientProgress | ClientResult | ScenarioFinished | Failure | RunFinished
 Emit = Callable[[Event], None]
+
+
+def serialized(emit: Emit) -> Emit:
+    """An emit that a scenario's client threads may call at once: consumers see one event at a time."""
+    lock = threading.Lock()
+
+    def locked(event: Event) -> None:
+        with lock:
+            emit(event)
+
+    return locked

@@ -33,7 +33,7 @@ from kataio_tui.model.plan import Plan
 from kataio_tui.model.results import Provenance, ScenarioKey
 from kataio_tui.runners.availability import RuntimeStatus, local_runtime_status, oci_tool
 from kataio_tui.runners.driver import ScenarioOutcome
-from kataio_tui.runners.events import ClientResult, Emit, Event
+from kataio_tui.runners.events import ClientResult, Emit, serialized
 from kataio_tui.runners.fio_errors import FioFailure, diagnose
 from kataio_tui.runners.fio_stream import ClientStream, start_skew_s
 from kataio_tui.runners.local_clients import BareClient, LocalClient, OciClient
@@ -89,7 +89,6 @@ class LocalRunner:
         self._fio = shutil.which("fio") or "fio"
         self._scenario = 0
         self._live: list[LocalClient] = []
-        self._emit_lock = threading.Lock()
 
     # ---- ScenarioRunner --------------------------------------------------------------------
 
@@ -136,7 +135,7 @@ class LocalRunner:
         dirs = [self.data_root / f"client-{i}" for i in range(key.clients)]
         for d in dirs:
             d.mkdir(parents=True, exist_ok=True)
-        safe_emit = self._locked(emit)
+        safe_emit = serialized(emit)
         try:
             layout = self._layout(plan, ctl / "job.fio", dirs, cancel)
             if cancel.is_set():
@@ -174,11 +173,6 @@ class LocalRunner:
 
     # ---- steps -----------------------------------------------------------------------------
 
-    def _locked(self, emit: Emit) -> Emit:
-        def locked(event: Event) -> None:
-            with self._emit_lock:
-                emit(event)
-        return locked
 
     def _layout(self, plan: Plan, jobfile: Path, dirs: list[Path], cancel: threading.Event) -> FioFailure | None:
         """Create every client's data files before the measured start (fio --create_only=1)."""

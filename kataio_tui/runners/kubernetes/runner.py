@@ -19,7 +19,7 @@ from kataio_tui.errors import KataioError
 from kataio_tui.model.plan import KubernetesTarget, Plan
 from kataio_tui.model.results import Provenance, ScenarioKey
 from kataio_tui.runners.driver import ScenarioOutcome
-from kataio_tui.runners.events import Emit, Event
+from kataio_tui.runners.events import Emit, serialized
 from kataio_tui.runners.kubernetes import cleanup, manifests, provenance
 from kataio_tui.runners.kubernetes.scenario import ScenarioRun, Timings
 from kataio_tui.runners.kubernetes.session import (
@@ -67,7 +67,6 @@ class KubernetesRunner:
         self.owner_ref: dict[str, Any] | None = None
         self.timings: list[tuple[ScenarioKey, Timings]] = []
         self._index = 0
-        self._emit_lock = threading.Lock()
         self._active: ScenarioRun | None = None
         self.nodes_used: set[str] = set()  # where clients ran (hostPath data files live there)
 
@@ -116,7 +115,7 @@ class KubernetesRunner:
         self._index += 1
         run = ScenarioRun(self.cluster, plan, key, index, self.names, self.owner_ref, jobfile,
                           runtime_class_for(plan.kubernetes, key.runtime), key.runtime == BARE,
-                          self._locked(emit), cancel)
+                          serialized(emit), cancel)
         self._active = run
         try:
             return run.run()
@@ -160,11 +159,6 @@ class KubernetesRunner:
 
     # ---- helpers ---------------------------------------------------------------------------
 
-    def _locked(self, emit: Emit) -> Emit:
-        def locked(event: Event) -> None:
-            with self._emit_lock:
-                emit(event)
-        return locked
 
 
 __all__ = ["KubernetesRunner", "KubernetesRunError", "runtime_class_for"]

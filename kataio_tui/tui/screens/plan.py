@@ -228,7 +228,7 @@ class PlanScreen(KataioScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-io")
     def _save(self, plan: Plan, path: Path) -> None:
-        from kataio_tui.results.store import write_atomic
+        from kataio_tui.tomlfile import write_atomic
 
         try:
             write_atomic(path, plan.to_toml().encode("utf-8"))

@@ -267,7 +267,8 @@ class ResultsScreen(KataioScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export(self, directory: Path, kind: str, baseline: str) -> None:
         from kataio_tui.results import report
-        from kataio_tui.results.store import safe_name, write_atomic
+        from kataio_tui.results.store import safe_name
+        from kataio_tui.tomlfile import write_atomic
 
         name = safe_name(self.loaded.result_set.name)
         tables = report.bandwidth_tables(self.rows, baseline) + report.latency_tables(self.rows, baseline, kind)

@@ -34,7 +34,7 @@ def test_bad_config_is_one_error_line_and_exit_2(tmp_path):
     proc = subprocess.run([kataio(), "tui"], capture_output=True, text=True, env=env, timeout=30)
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
-        f"kataio: error: {config_dir / 'config.toml'}: keymap: Value error, binding 'app.help': "
+        f"kataio: error: {config_dir / 'config.toml'}: keymap: binding 'app.help': "
         "keys must be comma-separated key names, got ''"]
 
 

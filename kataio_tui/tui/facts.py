@@ -1,5 +1,5 @@
 """Cheap facts for the home screen: host, kubeconfig context and namespace, which local runtimes can
-run fio (the local runner's own availability answers, without starting a probe container).
+run fio (the local runner's own availability answers, each probed with a throw-away container).
 
 The kubeconfig is read as YAML here; the Kubernetes client is never imported for this.
 """
@@ -87,11 +87,14 @@ def gather() -> HostFacts:
     from kataio_tui.model.plan import LOCAL_RUNTIMES
     from kataio_tui.runners.availability import fio_version, local_runtime_status
 
+    from concurrent.futures import ThreadPoolExecutor
+
     uname = platform.uname()
-    runtimes = {}
-    for name in LOCAL_RUNTIMES:
-        status = local_runtime_status(name)
-        runtimes[name] = RuntimeGlance(status.available, status.reason)
+    # probed for real (a throw-away container each, in parallel): an installed runtime that cannot
+    # start a container here (crun on a hybrid cgroup host) must not show as available
+    with ThreadPoolExecutor(max_workers=len(LOCAL_RUNTIMES)) as pool:
+        statuses = list(pool.map(lambda name: local_runtime_status(name, probe=True), LOCAL_RUNTIMES))
+    runtimes = {s.name: RuntimeGlance(s.available, s.reason) for s in statuses}
     return HostFacts(
         hostname=uname.node,
         kernel=uname.release,

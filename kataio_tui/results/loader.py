@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from kataio_tui.fio.histogram import Histogram
 from kataio_tui.fio.reader import LATENCY_KINDS, FioOutputError, read_fio_output
@@ -21,23 +21,7 @@ from kataio_tui.results.setfiles import MANIFEST
 if TYPE_CHECKING:
     from kataio_tui.model.results import ScenarioRecord
     from kataio_tui.results.store import ResultSet
-    from kataio_tui.results.summary_cache import SummaryCache
-
-
-class ScenarioInfo(Protocol):
-    """What reports read of a scenario record (a ScenarioRecord, or its cached RecordView)."""
-
-    runtime: str
-    pattern: str
-    block_size: int
-    clients: int
-    repeat: int
-    status: str
-    files: list[str]
-    jobfile: str | None
-    start_skew_s: float | None
-    failure: str | None
-    diagnosis: str | None
+    from kataio_tui.results.summary_cache import RecordView, SummaryCache
 
 
 @dataclass(slots=True)
@@ -51,7 +35,7 @@ class FileProblem:
 
 @dataclass(slots=True)
 class LoadedScenario:
-    record: ScenarioRecord | ScenarioInfo
+    record: ScenarioRecord | RecordView  # RecordView: the cached snapshot of a record
     clients: list[ClientSummary] = field(default_factory=list)
     problems: list[FileProblem] = field(default_factory=list)
     # merged histogram per latency kind (None: some client has no bins); filled on demand or from the cache

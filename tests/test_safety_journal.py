@@ -1,0 +1,76 @@
+"""The run journal: entries written before things exist, forget, a torn line after a crash,
+dead runs of this user only (never a live run, never a file of another user)."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import pytest
+from hostfaults import other_user  # noqa: F401
+from safety_procs import python_child
+
+from kataio_tui.errors import KataioError
+from kataio_tui.safety.journal import RunJournal, check_run_id, dead_runs, list_journals, read_journal
+from kataio_tui.safety.lockfile import LockHeld
+from kataio_tui.safety.reaper import clear, leftovers
+
+
+@pytest.fixture
+def runs(tmp_path):
+    path = tmp_path / "runs"
+    path.mkdir(mode=0o700)
+    return path
+
+
+def test_entries_forget_and_finish(runs, tmp_path):
+    journal = RunJournal.begin("r1", directory=runs, result_set="/x/set")
+    data = tmp_path / "data"
+    first = journal.record("path", path=str(data), what="data files")
+    journal.record("path", path=str(tmp_path / "bundle"), what="bundle")
+    journal.forget(first)
+    view = read_journal(runs / "r1.journal")
+    assert view.alive and view.holder.pid == os.getpid() and view.meta == {"kind": "run", "result_set": "/x/set"}
+    assert [e["what"] for e in view.entries] == ["bundle"]
+    with pytest.raises(LockHeld, match="run r1 is in use by pid"):
+        RunJournal.begin("r1", directory=runs)
+    journal.finish()
+    assert list(runs.iterdir()) == []
+
+
+def test_a_dead_run_is_listed_with_what_it_left_and_a_torn_line_is_skipped(runs, tmp_path):
+    data = tmp_path / "data"
+    child = python_child(f"""
+        import time
+        from pathlib import Path
+        from kataio_tui.safety.journal import RunJournal
+        journal = RunJournal.begin("r2", directory=Path({str(runs)!r}))
+        journal.record("path", path={str(data)!r}, what="data files")
+        Path({str(data)!r}).mkdir()
+        print("ready", flush=True)
+        time.sleep(600)
+    """)
+    assert dead_runs(runs) == [] and [v.run_id for v in list_journals(runs)] == ["r2"]
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    with open(runs / "r2.journal", "ab") as fh:
+        fh.write(b'{"op": "add", "id": "e9", "kind": "pa')  # killed mid-write
+    [dead] = dead_runs(runs)
+    assert dead.run_id == "r2" and not dead.alive
+    assert leftovers(dead) == [f"data files: {data}"]
+    result = clear(dead)
+    assert result.removed == [f"data files: {data}"] and not data.exists()
+
+
+def test_a_journal_file_of_another_user_is_never_listed(runs, other_user):  # noqa: F811
+    RunJournal.begin("theirs", directory=runs).lock.release(unlink=False)
+    os.chown(runs / "theirs.journal", other_user.uid, other_user.gid)
+    (runs / "link.journal").symlink_to(runs / "theirs.journal")
+    assert list_journals(runs) == []
+
+
+def test_run_ids_are_plain_names():
+    for bad in ("../x", "a/b", "", ".hidden", "x" * 200):
+        with pytest.raises(KataioError, match="is not a run id"):
+            check_run_id(bad)
+    assert check_run_id("20261202-044938-9bc2") == "20261202-044938-9bc2"

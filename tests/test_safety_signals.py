@@ -1,0 +1,60 @@
+"""SIGTERM and SIGHUP cancel like Ctrl-C; a second signal during clean-up does not abandon it;
+clean-up steps are bounded and reported."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from safety_procs import python_child
+
+from kataio_tui.safety.signals import bounded, exit_status
+
+PROGRAM = """
+    import sys, threading, time
+    from pathlib import Path
+    from kataio_tui.safety.signals import CancelOnSignals, exit_status
+    cancel = threading.Event()
+    def said(signum, count):
+        print(f"signal {signum} #{count}", flush=True)
+    with CancelOnSignals(cancel, said) as caught:
+        print("ready", flush=True)
+        while not cancel.wait(0.1):
+            pass
+        for step in range(10):  # an orderly clean-up that takes a while
+            time.sleep(0.1)
+        Path(sys.argv[1]).write_text("cleaned")
+    sys.exit(exit_status(caught.first))
+"""
+
+
+def test_sigterm_cancels_and_a_second_signal_does_not_abandon_the_clean_up(tmp_path):
+    marker = tmp_path / "done"
+    child = python_child(PROGRAM, str(marker))
+    child.send_signal(signal.SIGTERM)
+    assert child.stdout.readline().strip() == f"signal {signal.SIGTERM} #1"
+    child.send_signal(signal.SIGINT)  # impatient: Ctrl-C, then a hang-up, while kataio cleans up
+    assert child.stdout.readline().strip() == f"signal {signal.SIGINT} #2"
+    child.send_signal(signal.SIGHUP)
+    assert child.stdout.readline().strip() == f"signal {signal.SIGHUP} #3"
+    assert child.wait(60) == 143 and marker.read_text() == "cleaned"
+
+
+def test_sighup_alone_is_a_cancel_too(tmp_path):
+    child = python_child(PROGRAM, str(tmp_path / "done"))
+    child.send_signal(signal.SIGHUP)
+    assert child.wait(60) == 129 and (tmp_path / "done").exists()
+    assert exit_status(signal.SIGINT) == 130
+
+
+def test_bounded_reports_what_did_not_finish_within_the_budget():
+    never = threading.Event()
+    done = []
+    report = bounded([("containers", lambda: done.append("c")), ("bundles", never.wait),
+                      ("data files", lambda: done.append("d"))], budget_s=0.2)
+    assert done == ["c"] and report.done == ["containers"]
+    assert report.unfinished == ["bundles", "data files"]
+    assert "not finished in time (the watchdog completes it): bundles, data files" in report.summary()
+    never.set()
+    failing = bounded([("x", lambda: 1 / 0)], budget_s=5)
+    assert failing.done == ["x"] and failing.problems == ["x: division by zero"] and not failing.unfinished

@@ -112,8 +112,9 @@ def ratio_of_medians(
         for part in _chunks(len(members), resamples):
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratios = _medians(rows_b[part], *cols_b) / _medians(rows_a[part], *cols_a)
-            ratios[np.isnan(ratios)] = np.inf  # 0/0: a resampled A of median 0 bounds nothing
-            bounds = np.quantile(ratios, [tail, 1 - tail], axis=1)
+                ratios[np.isnan(ratios)] = np.inf  # 0/0: a resampled A of median 0 bounds nothing
+                bounds = np.quantile(ratios, [tail, 1 - tail], axis=1)
+            bounds[np.isnan(bounds)] = np.inf  # interpolated between two infinities
             for j, i in enumerate(members[part]):
                 r = part.start + j
                 out[i] = Effect(float(centre[r]), float(bounds[0, j]), float(bounds[1, j]), state, n_a, n_b)

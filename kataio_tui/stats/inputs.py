@@ -4,6 +4,7 @@ propagating into a verdict."""
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable, Sequence
 
 from kataio_tui.errors import KataioError
@@ -14,11 +15,9 @@ class StatsInputError(KataioError):
 
 
 def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        try:  # numpy scalars and the like
-            value = float(value)  # type: ignore[arg-type]
-        except (TypeError, ValueError):
-            return None
+    """A real number (numpy's included) as a float; None for anything else, bools and strings too."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return None
     return float(value)
 
 

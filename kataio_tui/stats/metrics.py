@@ -36,9 +36,10 @@ class Metric:
         return 1.0 - ratio if self.higher_is_better else ratio - 1.0
 
     def beyond_min_effect(self, ratio: float) -> Direction | None:
-        """BETTER or WORSE when the change exceeds the minimum effect, else None."""
+        """BETTER or WORSE when the change exceeds the minimum effect, else None. A change of
+        exactly the minimum effect is within it (0.95 - 1 is -0.05000000000000004 in floats)."""
         change = ratio - 1.0
-        if abs(change) <= self.min_effect:
+        if abs(change) <= self.min_effect * (1 + 1e-9):
             return None
         return Direction.BETTER if (change > 0) == self.higher_is_better else Direction.WORSE
 

@@ -52,7 +52,7 @@ def repeats_needed(alpha: float, alternative: str, factor: float = 1.0, limit: i
     """The fewest repeats per side with which ``factor`` x the smallest p-value is <= alpha
     (``factor`` is what a correction multiplies by in the best case: the number of tests for Holm)."""
     for n in range(2, limit + 1):
-        if factor * smallest_pvalue(n, n, alternative) <= alpha:
+        if factor * smallest_pvalue(n, n, alternative) <= alpha * (1 + 1e-9):
             return n
     return None
 

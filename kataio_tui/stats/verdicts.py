@@ -39,6 +39,11 @@ class Pair:
     metric: Metric
 
 
+def _significant(p: float, alpha: float) -> bool:
+    """p <= alpha, where a correction's rounding (0.05 x 6 / 6 = 0.05000000000000001) must not decide."""
+    return p <= alpha * (1 + 1e-9)
+
+
 @dataclass(frozen=True, slots=True)
 class _Test:
     p: float
@@ -51,7 +56,8 @@ class _Test:
         return self.p <= self.floor * (1 + 1e-9)
 
     def inconclusive(self, alpha: float, looks_changed: bool) -> bool:
-        return self.best > alpha or (looks_changed and self.adjusted > alpha and self.at_floor)
+        return not _significant(self.best, alpha) or (
+            looks_changed and not _significant(self.adjusted, alpha) and self.at_floor)
 
 
 def _pct(ratio: float) -> str:
@@ -74,8 +80,8 @@ def _family(
     """Tests of the member pairs that can reach alpha; the members that cannot."""
     floor = {i: permutation.smallest_pvalue(len(pairs[i].a), len(pairs[i].b), alternatives[i], resamples=resamples)
              for i in members}
-    hopeless = [i for i in members if floor[i] > alpha]
-    tested = [i for i in members if floor[i] <= alpha]
+    hopeless = [i for i in members if not _significant(floor[i], alpha)]
+    tested = [i for i in members if _significant(floor[i], alpha)]
     if not tested:
         return {}, hopeless
     data = [(pairs[i].a, pairs[i].b) for i in tested]
@@ -96,7 +102,7 @@ def _too_few(pair: Pair, alternative: str, alpha: float, family: str, test: _Tes
     if test is None:  # cannot reach alpha even alone
         floor = permutation.smallest_pvalue(len(pair.a), len(pair.b), alternative)
         text, factor = f"with {sizes} no {sided} test can reach p <= {alpha:g} (smallest possible {floor:.2g})", 1.0
-    elif test.best > alpha:
+    elif not _significant(test.best, alpha):
         text = (f"with {sizes} no {sided} test can reach p <= {alpha:g} after {family} "
                 f"(smallest reachable {test.best:.2g})")
         factor = test.best / test.floor
@@ -161,7 +167,7 @@ def _mark(pair: Pair, effect: Effect, test: _Test | None, alpha: float, family: 
         return MarkResult(Mark.TOO_FEW, effect, p, adjusted,
                           f"{described}: {_too_few(pair, 'two-sided', alpha, family, test)}")
     p_text = f"p = {test.adjusted:.2g}, {family}"
-    if test.adjusted > alpha:
+    if not _significant(test.adjusted, alpha):
         return MarkResult(Mark.SAME, effect, p, adjusted, f"{described}: not significant, {p_text}")
     if direction is None:
         return MarkResult(Mark.SAME, effect, p, adjusted, f"{described}: significant ({p_text}) but within "
@@ -205,7 +211,7 @@ def _verdict(pair: Pair, effect: Effect, test: _Test | None, alternative: str, a
         return result(Verdict.NOT_ENOUGH_SAMPLES, "no samples in A")
     if min(n_a, n_b) < min_repeats:
         return result(Verdict.NOT_ENOUGH_SAMPLES, f"{described}: fewer than {min_repeats} samples (A {n_a}, B {n_b})")
-    worse = effect.ratio is not None and pair.metric.worse_by(effect.ratio) > pair.metric.min_effect
+    worse = effect.ratio is not None and pair.metric.beyond_min_effect(effect.ratio) is Direction.WORSE
     if test is None or test.inconclusive(alpha, worse):
         if min_repeats == 1:
             band = f"fixed {100 * pair.metric.min_effect:g} % band (no statistics)"
@@ -214,7 +220,7 @@ def _verdict(pair: Pair, effect: Effect, test: _Test | None, alternative: str, a
             return result(Verdict.BAND_OK, f"{described}: within the {band}")
         return result(Verdict.NOT_ENOUGH_SAMPLES, f"{described}: {_too_few(pair, alternative, alpha, family, test)}")
     p_text = f"p = {test.adjusted:.2g} one-sided, {family}"
-    if test.adjusted > alpha:
+    if not _significant(test.adjusted, alpha):
         return result(Verdict.NO_REGRESSION, f"{described}: no significant regression, {p_text}")
     if not worse:
         return result(Verdict.NO_REGRESSION, f"{described}: significantly worse ({p_text}) but within the "

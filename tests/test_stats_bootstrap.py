@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from kataio_tui.stats import bootstrap
 from kataio_tui.stats.bootstrap import ratio_of_medians, summarize
 from kataio_tui.stats.inputs import StatsInputError
 from kataio_tui.stats.outcomes import SampleState
@@ -81,14 +80,37 @@ def test_seeded_and_reproducible():
     assert ratio_of_medians([pair], seed=4) != ratio_of_medians([pair], seed=5)
 
 
-def test_many_rows_in_chunks_give_the_same_as_one_by_one(monkeypatch):
+def _full_distribution(sorted_rows, rng, resamples=9999):
+    """The plain way: every resample's median, 9,999 per row."""
+    n = sorted_rows.shape[1]
+    idx = rng.integers(0, n, (resamples, n))
+    return np.median(sorted_rows[:, idx], axis=2)
+
+
+@pytest.mark.parametrize("n", [3, 9, 10, 17])
+def test_distinct_value_quantiles_equal_numpy_on_the_full_distribution(n):
+    rng = np.random.default_rng(n)
+    rows = np.sort(rng.lognormal(5, 0.3, (6, n)), axis=1)
+    meds = _full_distribution(rows, np.random.default_rng(8))
+    low, high = np.quantile(meds, [0.025, 0.975], axis=1)
+    ours = summarize(list(rows), seed=8)
+    assert [s.ci_low for s in ours] == pytest.approx(low, rel=1e-13)
+    assert [s.ci_high for s in ours] == pytest.approx(high, rel=1e-13)
+    other = np.sort(rng.lognormal(5, 0.3, (6, n + 1)), axis=1)
+    gen = np.random.default_rng(8)  # A's indices are drawn first
+    med_a, med_b = _full_distribution(rows, gen), _full_distribution(other, gen)
+    low, high = np.quantile(med_b / med_a, [0.025, 0.975], axis=1)
+    effects = ratio_of_medians(list(zip(rows, other)), seed=8)
+    assert [e.ci_low for e in effects] == pytest.approx(low, rel=1e-13)
+    assert [e.ci_high for e in effects] == pytest.approx(high, rel=1e-13)
+
+
+def test_many_rows_at_once_give_the_same_as_one_by_one():
     rng = np.random.default_rng(2)
-    rows = [rng.lognormal(5, 0.3, 9) for _ in range(40)]
-    pairs = [(rng.lognormal(5, 0.3, 9), r) for r in rows]
-    whole = summarize(rows), ratio_of_medians(pairs)
-    monkeypatch.setattr(bootstrap, "_CHUNK_CELLS", 3 * bootstrap.DEFAULT_RESAMPLES)  # 3 rows at a time
-    assert (summarize(rows), ratio_of_medians(pairs)) == whole
-    assert [summarize([r])[0] for r in rows] == whole[0]
+    rows = [rng.lognormal(5, 0.3, 9) for _ in range(40)] + [rng.lognormal(5, 0.3, 4) for _ in range(5)]
+    pairs = [(rng.lognormal(5, 0.3, len(r)), r) for r in rows]
+    assert summarize(rows) == [summarize([r])[0] for r in rows]
+    assert ratio_of_medians(pairs) == [ratio_of_medians([p])[0] for p in pairs]
 
 
 def test_states_for_zero_one_two_and_six_samples():

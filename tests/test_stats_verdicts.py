@@ -139,8 +139,8 @@ def test_gate_same_distribution_gives_no_regression():
     pairs = []
     for _ in range(36):
         for metric, centre, spread in ((BANDWIDTH, 800, 0.05), (P50, 90, 0.05), (P99, 400, 0.15)):
-            pairs.append(Pair(list(rng.normal(centre, centre * spread, 9)), list(rng.normal(centre, centre * spread, 9)),
-                              metric))
+            a, b = (list(rng.normal(centre, centre * spread, 9)) for _ in range(2))
+            pairs.append(Pair(a, b, metric))
     results = gate(pairs)
     assert {r.verdict for r in results} == {Verdict.NO_REGRESSION}
     assert all(r.effect.ci_low < r.effect.ratio < r.effect.ci_high for r in results)
@@ -212,6 +212,14 @@ def test_gate_with_mann_whitney():
 def test_gate_refuses_bad_settings(kwargs, message):
     with pytest.raises(StatsInputError, match=message):
         gate([Pair([1.0, 2.0, 3.0], [1.0, 2.0, 3.0], BANDWIDTH)], **kwargs)
+
+
+def test_numpy_arrays_and_the_confidence_level_in_the_reason():
+    rng = np.random.default_rng(3)
+    (mark,) = table_marks([Pair(rng.normal(100, 2, 9), rng.normal(60, 2, 9), BANDWIDTH)], confidence=0.9)
+    assert mark.mark is Mark.WORSE and "(90 % CI " in mark.reason
+    (verdict,) = gate([Pair(np.array([]), rng.normal(60, 2, 9), BANDWIDTH)])
+    assert verdict.verdict is Verdict.NOT_ENOUGH_SAMPLES
 
 
 def test_nan_samples_are_refused():

@@ -76,22 +76,26 @@ def _random_partitions(rng: np.random.Generator, n: int, n_a: int, resamples: in
     return indicator
 
 
-def _counts(rows: npt.NDArray[np.float64], indicator: npt.NDArray[np.float64], n_a: int) -> tuple[
+def _counts(rows: npt.NDArray[np.float64], indicator: npt.NDArray[np.float64]) -> tuple[
         npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Per row: how many null statistics are <= and >= the observed one (column 0 of indicator)."""
-    n_b = rows.shape[1] - n_a
+    """Per row: how many null statistics are <= and >= the observed one (column 0 of indicator).
+
+    mean(B) - mean(A) = total / n_b - sum(A) x (1 / n_a + 1 / n_b) falls as sum(A) rises, so the
+    counts are taken on the sums of A: a statistic <= the observed one is a sum >= the observed."""
     rows = rows - np.median(rows, axis=1, keepdims=True)
-    gamma = _TIE_TOLERANCE * np.abs(rows).max(axis=1)
+    gamma = (_TIE_TOLERANCE * np.abs(rows).max(axis=1))[:, None]
     sum_a = rows @ indicator.T
-    stat = (rows.sum(axis=1, keepdims=True) - sum_a) / n_b - sum_a / n_a
-    observed = stat[:, :1]
-    less = np.count_nonzero(stat <= observed + gamma[:, None], axis=1)
-    greater = np.count_nonzero(stat >= observed - gamma[:, None], axis=1)
+    observed = sum_a[:, :1]
+    less = np.count_nonzero(sum_a >= observed - gamma, axis=1)
+    greater = np.count_nonzero(sum_a <= observed + gamma, axis=1)
     return less, greater
 
 
-def _checked_pairs(pairs: Sequence[tuple[Sequence[float], Sequence[float]]], alternatives: Sequence[str] | str) -> tuple[
-        list[tuple[tuple[float, ...], tuple[float, ...]]], list[str]]:
+Sides = list[tuple[tuple[float, ...], tuple[float, ...]]]
+
+
+def _checked_pairs(pairs: Sequence[tuple[Sequence[float], Sequence[float]]],
+                   alternatives: Sequence[str] | str) -> tuple[Sides, list[str]]:
     sides = []
     for i, (a, b) in enumerate(pairs):
         a_, b_ = inputs.samples(a, f"pair {i + 1}, A"), inputs.samples(b, f"pair {i + 1}, B")
@@ -130,7 +134,7 @@ def permutation_pvalues(
         rows = np.array([sides[i][0] + sides[i][1] for i in members], dtype=np.float64)
         step = max(1, _CHUNK_CELLS // len(indicator))
         for start in range(0, len(members), step):
-            less, greater = _counts(rows[start:start + step], indicator, n_a)
+            less, greater = _counts(rows[start:start + step], indicator)
             for j, i in enumerate(members[start:start + step]):
                 out[i] = _combine(less[j] / total, greater[j] / total, alts[i])
     return out
@@ -152,10 +156,10 @@ def mannwhitney_pvalues(
     for i, (a, b) in enumerate(sides):
         groups.setdefault((len(a), len(b), alts[i], len(set(a + b)) < len(a + b)), []).append(i)
     for (_, _, alternative, _), members in groups.items():
-        a = np.array([sides[i][0] for i in members])
-        b = np.array([sides[i][1] for i in members])
+        rows_a = np.array([sides[i][0] for i in members])
+        rows_b = np.array([sides[i][1] for i in members])
         with np.errstate(invalid="ignore", divide="ignore"):
-            p = np.atleast_1d(mannwhitneyu(b, a, alternative=alternative, axis=1).pvalue)
+            p = np.atleast_1d(mannwhitneyu(rows_b, rows_a, alternative=alternative, axis=1).pvalue)
         for j, i in enumerate(members):
             out[i] = 1.0 if math.isnan(p[j]) else float(p[j])  # NaN: all values equal
     return out

@@ -38,6 +38,10 @@ class Pair:
     b: Sequence[float]
     metric: Metric
 
+    def __post_init__(self) -> None:  # numpy arrays welcome; checked when used, naming the pair
+        object.__setattr__(self, "a", tuple(self.a))
+        object.__setattr__(self, "b", tuple(self.b))
+
 
 def _significant(p: float, alpha: float) -> bool:
     """p <= alpha, where a correction's rounding (0.05 x 6 / 6 = 0.05000000000000001) must not decide."""
@@ -64,26 +68,25 @@ def _pct(ratio: float) -> str:
     return f"{100 * (ratio - 1):+.1f}" if math.isfinite(ratio) else "+inf"
 
 
-def _describe(metric: Metric, effect: Effect) -> str:
+def _describe(metric: Metric, effect: Effect, confidence: float) -> str:
     if effect.ratio is None:
         return f"{metric.name}: A's median is 0, no ratio"
     text = f"{metric.name} {_pct(effect.ratio)} %"
     if effect.ci_low is not None and effect.ci_high is not None:
-        text += f" (95 % CI {_pct(effect.ci_low)} to {_pct(effect.ci_high)} %)"
+        text += f" ({100 * confidence:g} % CI {_pct(effect.ci_low)} to {_pct(effect.ci_high)} %)"
     return text
 
 
 def _family(
     pairs: Sequence[Pair], members: list[int], alternatives: list[str], *, alpha: float, method: str,
     correct: str, resamples: int, seed: int,
-) -> tuple[dict[int, _Test], list[int]]:
-    """Tests of the member pairs that can reach alpha; the members that cannot."""
+) -> dict[int, _Test]:
+    """Tests of the member pairs whose sizes let them reach alpha (the others are not tested)."""
     floor = {i: permutation.smallest_pvalue(len(pairs[i].a), len(pairs[i].b), alternatives[i], resamples=resamples)
              for i in members}
-    hopeless = [i for i in members if not _significant(floor[i], alpha)]
     tested = [i for i in members if _significant(floor[i], alpha)]
     if not tested:
-        return {}, hopeless
+        return {}
     data = [(pairs[i].a, pairs[i].b) for i in tested]
     alts = [alternatives[i] for i in tested]
     if method == "mannwhitney":
@@ -92,7 +95,7 @@ def _family(
         raw = permutation.permutation_pvalues(data, alts, resamples=resamples, seed=seed)
     adjusted = correction.adjust(raw, correct)
     best = correction.adjust([floor[i] for i in tested], correct)
-    return {i: _Test(raw[j], adjusted[j], best[j], floor[i]) for j, i in enumerate(tested)}, hopeless
+    return {i: _Test(raw[j], adjusted[j], best[j], floor[i]) for j, i in enumerate(tested)}
 
 
 def _too_few(pair: Pair, alternative: str, alpha: float, family: str, test: _Test | None) -> str:
@@ -126,6 +129,7 @@ class _Run:
     effects: list[Effect]
     tests: dict[int, _Test]
     family: str  # "Holm over 12 tests"
+    confidence: float
 
 
 def _run(
@@ -135,11 +139,11 @@ def _run(
     effects = bootstrap.ratio_of_medians([(p.a, p.b) for p in pairs], confidence=confidence,
                                          resamples=resamples, seed=seed)
     members = [i for i, p in enumerate(pairs) if min(len(p.a), len(p.b)) >= max(2, min_n)]
-    tests, _ = _family(pairs, members, alternatives, alpha=alpha, method=method, correct=correct,
-                       resamples=resamples, seed=seed)
+    tests = _family(pairs, members, alternatives, alpha=alpha, method=method, correct=correct,
+                    resamples=resamples, seed=seed)
     family = (f"{correction.CORRECTIONS[correct]} over {len(tests)} tests" if correct != "none"
               else "no correction")
-    return _Run(effects, tests, family)
+    return _Run(effects, tests, family, confidence)
 
 
 def table_marks(
@@ -151,11 +155,11 @@ def table_marks(
     alpha, method, correct = _settings(alpha, method, correct)
     run = _run(pairs, ["two-sided"] * len(pairs), 2, alpha=alpha, method=method, correct=correct,
                confidence=confidence, resamples=resamples, seed=seed)
-    return [_mark(pair, run.effects[i], run.tests.get(i), alpha, run.family) for i, pair in enumerate(pairs)]
+    return [_mark(pair, run.effects[i], run.tests.get(i), alpha, run) for i, pair in enumerate(pairs)]
 
 
-def _mark(pair: Pair, effect: Effect, test: _Test | None, alpha: float, family: str) -> MarkResult:
-    described = _describe(pair.metric, effect)
+def _mark(pair: Pair, effect: Effect, test: _Test | None, alpha: float, run: _Run) -> MarkResult:
+    described, family = _describe(pair.metric, effect, run.confidence), run.family
     if not pair.a or not pair.b:
         return MarkResult(Mark.NO_DATA, effect, None, None, f"no samples in {'A' if not pair.a else 'B'}")
     if min(len(pair.a), len(pair.b)) == 1:
@@ -193,17 +197,17 @@ def gate(
     alternatives = [p.metric.bad_alternative for p in pairs]
     run = _run(pairs, alternatives, min_repeats, alpha=alpha, method=method, correct=correct,
                confidence=confidence, resamples=resamples, seed=seed)
-    return [_verdict(pair, run.effects[i], run.tests.get(i), alternatives[i], alpha, min_repeats, run.family)
-            for i, pair in enumerate(pairs)]
+    return [_verdict(pair, run.effects[i], run.tests.get(i), alternative=alternatives[i], alpha=alpha,
+                     min_repeats=min_repeats, run=run) for i, pair in enumerate(pairs)]
 
 
-def _verdict(pair: Pair, effect: Effect, test: _Test | None, alternative: str, alpha: float, min_repeats: int,
-             family: str) -> GateResult:
+def _verdict(pair: Pair, effect: Effect, test: _Test | None, *, alternative: str, alpha: float, min_repeats: int,
+             run: _Run) -> GateResult:
     def result(verdict: Verdict, reason: str) -> GateResult:
         p, adjusted = (test.p, test.adjusted) if test else (None, None)
         return GateResult(verdict, pair.metric.name, effect, p, adjusted, reason)
 
-    described = _describe(pair.metric, effect)
+    described, family = _describe(pair.metric, effect, run.confidence), run.family
     n_a, n_b = len(pair.a), len(pair.b)
     if n_a and not n_b:
         return result(Verdict.MISSING, f"no samples in B (A has {n_a})")

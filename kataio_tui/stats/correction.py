@@ -11,38 +11,36 @@ it) because importing scipy.stats takes longer than kataio's whole compare budge
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 from kataio_tui.stats import inputs
 
+Floats = npt.NDArray[np.float64]
 CORRECTIONS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no correction"}
 
 
-def holm(pvalues: Sequence[float]) -> list[float]:
+def _stepwise(pvalues: Sequence[float], step: Callable[[Floats, int], Floats]) -> list[float]:
+    """Apply ``step`` to the p-values sorted ascending, cap at 1, and put them back in order."""
     p = np.array(inputs.pvalues(pvalues), dtype=np.float64)
-    m = len(p)
-    if m == 0:
+    if not len(p):
         return []
     order = np.argsort(p, kind="stable")
-    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
-    out = np.empty(m)
-    out[order] = np.minimum(stepped, 1.0)
+    out = np.empty(len(p))
+    out[order] = np.minimum(step(p[order], len(p)), 1.0)
     return out.tolist()
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Step-down: the i-th smallest times (m - i + 1), never below an earlier one."""
+    return _stepwise(pvalues, lambda p, m: np.maximum.accumulate((m - np.arange(m)) * p))
 
 
 def benjamini_hochberg(pvalues: Sequence[float]) -> list[float]:
-    p = np.array(inputs.pvalues(pvalues), dtype=np.float64)
-    m = len(p)
-    if m == 0:
-        return []
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * m / np.arange(1, m + 1)
-    stepped = np.minimum.accumulate(scaled[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(stepped, 1.0)
-    return out.tolist()
+    """Step-up: the i-th smallest times m / i, never above a later one."""
+    return _stepwise(pvalues, lambda p, m: np.minimum.accumulate((p * m / np.arange(1, m + 1))[::-1])[::-1])
 
 
 def adjust(pvalues: Sequence[float], method: str) -> list[float]:

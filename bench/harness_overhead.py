@@ -25,10 +25,10 @@ from kataio_tui.fio.jobfile import FIO_ARGS, LAYOUT_ARGS, render_jobfile
 from kataio_tui.fio.reader import read_fio_output
 from kataio_tui.fio.summary import client_summaries
 from kataio_tui.model.plan import FioParams, Plan
-from kataio_tui.runners.availability import local_runtime_status, oci_tool
+from kataio_tui.local.availability import local_runtime_status, oci_tool
 from kataio_tui.runners.driver import aggregate_bw, run_plan
 from kataio_tui.runners.local import LocalRunner
-from kataio_tui.runners.local_oci import force_delete, oci_config, write_bundle
+from kataio_tui.local.oci import force_delete, oci_config, write_bundle
 
 
 RUN_ID = "harness-bench"

@@ -14,9 +14,9 @@ import pytest
 import yaml
 
 from kataio_tui.checks.canary import CANARY_LABEL, CANARY_VALUE
-from kataio_tui.checks.diagnosis import KATA_NODE_LABEL, diagnose, diagnose_pod, pod_messages
+from kataio_tui.kube.diagnosis import KATA_NODE_LABEL, diagnose, diagnose_pod, pod_messages
 from kataio_tui.checks.engine import CheckResult, Status, run_checks
-from kataio_tui.checks.kube_connect import ClusterAccessError, connect
+from kataio_tui.kube.connect import ClusterAccessError, connect
 from kataio_tui.checks.options import CheckOptions
 from kataio_tui.checks.registry import Selection, find_check, plan_checks
 from kataio_tui.cli import main
@@ -105,7 +105,7 @@ def test_pod_messages_from_api_dicts():
 
 def test_version_verdicts_across_releases():
     from kataio_tui.checks.cluster import version_verdict
-    from kataio_tui.checks.kube_connect import ServerVersion
+    from kataio_tui.kube.connect import ServerVersion
 
     old = version_verdict(ServerVersion(1, 13, "v1.13.12"), [])
     assert old.status is Status.FAIL and "1.14" in old.meaning

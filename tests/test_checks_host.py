@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from kataio_tui.checks import kata_install
-from kataio_tui.checks.cpu import parse_cpuinfo
+from kataio_tui.local.cpuinfo import parse_cpuinfo
 from kataio_tui.checks.engine import (Check, CheckContext, CheckResult, CheckUpdate, SkipCheck, Status, exit_code,
                                       passed, report_document, run_checks)
 from kataio_tui.checks.kvm import KVM_API_VERSION, explain_create_vm_error, explain_open_error, probe_kvm
@@ -513,7 +513,8 @@ def test_plan_checks_selection():
     cluster = [c.id for c in plan_checks(Selection(host=False, cluster=True), CheckOptions())]
     assert "cluster.canary" not in cluster and "cluster.api" in cluster
     assert "cluster.canary" in [c.id for c in plan_checks(Selection(host=False), CheckOptions(canary=True))]
-    by_selection = run_checks(Selection(cluster=False), CheckOptions(root=FIXTURES / "amd-baremetal"))
+    options = CheckOptions(root=FIXTURES / "amd-baremetal")
+    by_selection = run_checks(plan_checks(Selection(cluster=False), options), options)
     assert {r.group for r in by_selection} == {"host"} and by_selection[0].id == "host.kernel"
     assert "6.1.0-18-amd64" in by_selection[0].observed
 

@@ -20,6 +20,7 @@ from kataio_tui.errors import KataioError
 from kataio_tui.fio.jobfile import FIO_ARGS, render_jobfile
 from kataio_tui.model.plan import FioParams, Plan
 from kataio_tui.model.results import Provenance
+from kataio_tui.results.loader import quick_load
 from kataio_tui.results.store import ResultSet
 from kataio_tui.runners import events as ev
 from kataio_tui.runners.driver import ScenarioOutcome, plan_of_set, run_plan
@@ -96,6 +97,8 @@ def test_every_scenario_is_saved_with_its_job_file(tmp_path, fio_result):
         assert loaded.read_raw(record.jobfile).decode() == render_jobfile(plan, record.key)
         assert [loaded.read_raw(f) for f in record.files] == [fio_result] * record.clients
     assert plan_of_set(loaded) == plan
+    warm = quick_load(loaded.path)  # the driver, as the set's writer, warmed its summary cache
+    assert warm is not None and [len(s.clients) for s in warm.scenarios] == [k.clients for k in plan.scenarios()]
     assert runner.closed_with == [False] and result.notes == ["closed"]
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"

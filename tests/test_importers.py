@@ -13,7 +13,7 @@ from fiogen import CS_CLONES, FioGen, fiogen, local_spec, stackhpc_tree  # noqa:
 from kataio_tui.results.importers import (
     ImportFailed, block_size_from_options, detect_layout, import_any, pattern_from_options,
 )
-from kataio_tui.results.loader import load_set
+from kataio_tui.results.loader import load_set, quick_load
 from kataio_tui.results.store import ResultSet
 from kataio_tui.results.tables import build_rows
 
@@ -53,6 +53,8 @@ def test_stackhpc_tree_import(tree, tmp_path):
 
 def test_imported_tree_loads_and_tabulates(tree, tmp_path):
     import_any(tree, tmp_path / "set", "study")
+    warm = quick_load(tmp_path / "set")  # the importer, as the set's writer, warmed its summary cache
+    assert warm is not None and sum(len(s.clients) for s in warm.scenarios) == 24
     loaded = load_set(tmp_path / "set")
     assert loaded.problems == [] and loaded.client_count == 24
     rows = build_rows(loaded, "bare", ("lat", "clat"))

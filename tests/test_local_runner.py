@@ -19,11 +19,11 @@ from kataio_tui.model.plan import FioParams, Plan
 from kataio_tui.model.results import ScenarioKey
 from kataio_tui.results.store import ResultSet
 from kataio_tui.runners import events as ev
-from kataio_tui.runners.availability import hardware_virtualisation, local_runtime_status, oci_tool
+from kataio_tui.local.availability import hardware_virtualisation, local_runtime_status, oci_tool
 from kataio_tui.runners.driver import plan_of_set, run_plan
 from kataio_tui.runners.fio_stream import ClientStream
 from kataio_tui.runners.local import LocalRunner
-from kataio_tui.runners.local_oci import list_containers
+from kataio_tui.local.oci import list_containers
 
 RUNTIMES = ("bare", "runc", "gvisor")
 

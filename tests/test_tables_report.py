@@ -22,9 +22,8 @@ from fiogen import LOCAL_JSON, TRIM_FAILS, fiogen, first_document, local_spec  #
 from kataio_tui.model.results import Provenance, ScenarioRecord
 from kataio_tui.results import report, summary_cache
 from kataio_tui.results.compare import compare_rows
-from kataio_tui.results.loader import load_set, summarize_set
+from kataio_tui.results.loader import load_set, quick_load, summarize_set
 from kataio_tui.results.store import ResultSet
-from kataio_tui.results.summary_cache import quick_load
 from kataio_tui.results.tables import build_rows
 
 PROV = Provenance(made_by="test (bare fio on this machine; runtime names are labels)", kataio_version="0.1.0")

@@ -13,9 +13,9 @@ from dataclasses import replace
 from typing import Any
 
 from kataio_tui.checks.cluster import api_status, list_runtime_classes, session_or_skip
-from kataio_tui.checks.diagnosis import Diagnosis, diagnose, diagnose_pod, pod_messages
+from kataio_tui.kube.diagnosis import Diagnosis, diagnose, diagnose_pod, pod_messages
 from kataio_tui.checks.engine import CheckContext, Finding, SkipCheck, Status, failed, passed, skipped
-from kataio_tui.checks.kube_connect import ClusterSession
+from kataio_tui.kube.connect import ClusterSession
 from kataio_tui.checks.options import CheckOptions
 
 CANARY_LABEL = "app.kubernetes.io/name"

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kataio_tui.checks.diagnosis import KATA_NODE_LABEL
+from kataio_tui.kube.diagnosis import KATA_NODE_LABEL
 from kataio_tui.checks.engine import CheckContext, Finding, SkipCheck, failed, passed, warned
-from kataio_tui.checks.kube_connect import ClusterAccessError, ClusterSession, ServerVersion, connect
+from kataio_tui.kube.connect import ClusterAccessError, ClusterSession, ServerVersion, connect
 
 NODE_API_GROUP = "node.k8s.io"
 RUNTIMECLASS_MIN = (1, 14)  # beta, on by default

@@ -21,7 +21,7 @@ CRIO_DROP_IN_DIR = "/etc/crio/crio.conf.d"
 KATA_RUNTIME_TYPE = re.compile(r"^io\.containerd\.kata(-[a-z0-9-]+)?\.v2$")
 OCI_RUNTIMES = (("runc", "runC baseline (the study's)"), ("crun", "crun comparison"),
                 ("runsc", "gVisor comparison"))
-LOCAL_NAMES = ("runc", "crun", "gvisor")  # the same runtimes by their plan names (runners/availability.py)
+LOCAL_NAMES = ("runc", "crun", "gvisor")  # the same runtimes by their plan names (local/availability.py)
 
 
 class ConfigError(Exception):
@@ -220,7 +220,7 @@ def check_oci_runtimes(ctx: CheckContext) -> Finding:
     """On this machine: the local runner's own availability probe (a real container running
     `fio --version` per runtime); in a file tree: which binaries are there."""
     if ctx.live_host:
-        from kataio_tui.runners.availability import local_runtime_status
+        from kataio_tui.local.availability import local_runtime_status
 
         available = {}
         lines = []

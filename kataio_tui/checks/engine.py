@@ -196,20 +196,16 @@ class _Running:
     thread: threading.Thread
 
 
-def run_checks(checks: Sequence[Check] | Any, options: CheckOptions | None = None,
+def run_checks(checks: Sequence[Check], options: CheckOptions | None = None,
                on_update: Callable[[CheckUpdate], None] | None = None,
                cancel: threading.Event | None = None, max_workers: int = 6,
                cancel_grace_s: float = 15.0) -> list[CheckResult]:
-    """Run ``checks`` (a list from :func:`kataio_tui.checks.registry.plan_checks`, or a
-    :class:`~kataio_tui.checks.registry.Selection`) and return their results
-    in the checks' order. ``on_update`` is called from the calling thread. Setting ``cancel`` stops
-    starting new checks; running ones are told through ``ctx.cancel`` and given ``cancel_grace_s``
-    to clean up (the canary deletes its pods) before they are reported as SKIP "cancelled"."""
+    """Run ``checks`` (e.g. a list from :func:`kataio_tui.checks.registry.plan_checks`) and return
+    their results in the checks' order. ``on_update`` is called from the calling thread. Setting
+    ``cancel`` stops starting new checks; running ones are told through ``ctx.cancel`` and given
+    ``cancel_grace_s`` to clean up (the canary deletes its pods) before they are reported as SKIP
+    "cancelled"."""
     options = options or CheckOptions()
-    if not isinstance(checks, Sequence):  # a registry.Selection: the checks it selects
-        from kataio_tui.checks.registry import plan_checks
-
-        checks = plan_checks(checks, options)
     ctx = CheckContext(options, cancel)
     notify = on_update or (lambda update: None)
     done: dict[str, tuple[CheckResult, ...]] = {}

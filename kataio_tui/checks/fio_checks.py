@@ -10,7 +10,7 @@ from pathlib import Path
 
 from kataio_tui.checks.engine import CheckContext, Finding, SkipCheck, failed, passed, warned
 from kataio_tui.checks.host import find_binary, run_command
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 
 MIN_FIO = (3, 0)  # the JSON layout kataio reads (ns latencies) came with fio 3.0
 DIRECT_IO_BLOCK = 4096

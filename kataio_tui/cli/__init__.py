@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from kataio_tui import __version__
 from kataio_tui.errors import KataioError
@@ -53,12 +53,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
 
-def default_handler(parser: argparse.ArgumentParser):
-    """With no command: the TUI when it is installed, else the report of the bundled sample."""
-    try:
-        from kataio_tui.cli import tui_cmd  # noqa: F401  (added by the TUI)
-    except ImportError:
-        from kataio_tui.cli.results_cmd import default_report
+def default_handler(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """With no command: the TUI on the bundled samples and the user's saved sets."""
+    from kataio_tui.cli import tui_cmd
 
-        return default_report
     return tui_cmd.run_default

@@ -56,7 +56,7 @@ def build_options(args: argparse.Namespace):
     """CheckOptions from the command line (and --plan); KataioError for bad values."""
     from kataio_tui.checks.options import CheckOptions, options_from_plan
     from kataio_tui.model.plan import KubernetesStorage, load_plan
-    from kataio_tui.results.units import parse_size
+    from kataio_tui.units import parse_size
 
     overrides: dict = {}
     if args.root:

@@ -14,7 +14,7 @@ from rich.table import Table as RichTable
 
 from kataio_tui.results.compare import Change
 from kataio_tui.results.report import BETTER, SAME, WORSE, Table
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 
 TREND_STYLE = {BETTER: "green", WORSE: "red", SAME: "", None: ""}
 

@@ -80,24 +80,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_report(args: argparse.Namespace) -> int:
-    """`kataio` with no command before the TUI existed: the report of the first bundled sample."""
-    from kataio_tui.paths import sample_results_dir
-    from kataio_tui.results.store import find_result_sets
-
-    sets = [s for _, s in find_result_sets([sample_results_dir()]) if not isinstance(s, Exception)]
-    if not sets:
-        print("kataio: no bundled sample result set found; try `kataio --help`", file=sys.stderr)
-        return 2
-    return cmd_report(argparse.Namespace(set=str(sets[0].path), format="table", baseline="bare",
-                                         latency="clat"))
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
     from kataio_tui.results.importers import import_any
-    from kataio_tui.results.units import parse_size
+    from kataio_tui.units import parse_size
 
     extra = {}
     if args.runtime:

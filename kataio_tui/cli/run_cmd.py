@@ -58,7 +58,7 @@ def show_plan(plan) -> None:
     from rich.console import Console
 
     from kataio_tui.fio.jobfile import render_jobfile
-    from kataio_tui.results.units import format_size
+    from kataio_tui.units import format_size
 
     console = Console(highlight=False, soft_wrap=True)
     keys = plan.scenarios()
@@ -95,39 +95,28 @@ def _plan_for_run(args: argparse.Namespace):
     return load_plan(args.plan)
 
 
-def make_runner(plan):
-    """The ScenarioRunner for a plan's target."""
-    if plan.target == "kubernetes":
-        from kataio_tui.errors import KataioError
-
-        try:
-            from kataio_tui.runners.kubernetes.runner import KubernetesRunner
-        except ImportError as exc:
-            raise KataioError(f"plan target 'kubernetes': the Kubernetes runner is not available ({exc})") from None
-        return KubernetesRunner()
-    from kataio_tui.runners.local import LocalRunner
-
-    return LocalRunner()
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from kataio_tui.paths import results_dir
 
     plan = _plan_for_run(args)
     out = Path(args.out) if args.out else results_dir()
-    if not args.headless and sys.stdout.isatty():
-        try:
-            from kataio_tui.cli.tui_cmd import run_plan_in_tui  # the TUI's Run screen, when installed
-        except ImportError:
-            pass
-        else:
-            return run_plan_in_tui(plan, out=out, resume=args.resume, keep_files=args.keep_files)
+    if in_tui(args):
+        from kataio_tui.cli.tui_cmd import run_plan_in_tui
+
+        return run_plan_in_tui(plan, out)
     return run_headless(plan, out, Path(args.resume) if args.resume else None, args.keep_files)
+
+
+def in_tui(args: argparse.Namespace) -> bool:
+    """Where `kataio run` runs, decided once: the TUI's run screen in a terminal, else headless.
+    Resuming and keeping files are headless-only options, so those runs stay headless."""
+    return not (args.headless or args.resume or args.keep_files) and sys.stdout.isatty()
 
 
 def run_headless(plan, out: Path, resume: Path | None, keep_files: bool) -> int:
     """Run in a worker thread; the main thread draws progress and turns Ctrl-C into cancel."""
     from kataio_tui.runners.driver import run_plan
+    from kataio_tui.runners.factory import make_runner
 
     cancel = threading.Event()
     done = threading.Event()

@@ -49,13 +49,8 @@ def run_default(args: argparse.Namespace) -> int:
     return cmd_tui(argparse.Namespace(sets=[], theme=None, config=None, start=None))
 
 
-def run_plan_in_tui(plan, out: Path, resume: Path | str | None = None, keep_files: bool = False) -> int:
-    """`kataio run PLAN` in a terminal: the TUI's run screen. Resuming and keeping files are
-    headless-only options, so those runs stay headless."""
-    if resume is not None or keep_files:
-        from kataio_tui.cli.run_cmd import run_headless
-
-        return run_headless(plan, out, Path(resume) if resume else None, keep_files)
+def run_plan_in_tui(plan, out: Path) -> int:
+    """`kataio run PLAN` in a terminal: the TUI's run screen (run_cmd.in_tui decides when)."""
     from kataio_tui import paths
     from kataio_tui.config import load_config
     from kataio_tui.tui.app import KataioApp

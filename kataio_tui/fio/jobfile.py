@@ -13,7 +13,7 @@ import re
 from kataio_tui.errors import KataioError
 from kataio_tui.model.plan import Plan, check_safe_text
 from kataio_tui.model.results import ScenarioKey
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 
 JOB_NAME = "kataio"
 FIO_ARGS = ("--output-format=json+", "--status-interval=1")

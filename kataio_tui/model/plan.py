@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serial
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.results import ScenarioKey
-from kataio_tui.results.units import format_size, parse_size
+from kataio_tui.units import format_size, parse_size
 from kataio_tui.tomlfile import dump_toml, read_toml, validation_problems, write_atomic
 
 PLAN_FORMAT = 1

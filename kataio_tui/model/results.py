@@ -7,6 +7,8 @@ from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kataio_tui.units import format_size
+
 MANIFEST_FORMAT = 1
 
 ScenarioStatus = Literal["ok", "failed", "interrupted", "partial"]
@@ -20,8 +22,6 @@ class ScenarioKey(NamedTuple):
     repeat: int = 0
 
     def label(self) -> str:
-        from kataio_tui.results.units import format_size
-
         text = f"{self.runtime} {self.pattern} {format_size(self.block_size)} x{self.clients}"
         return f"{text} #{self.repeat + 1}" if self.repeat else text
 

@@ -16,8 +16,9 @@ from kataio_tui import __version__
 from kataio_tui.errors import KataioError
 from kataio_tui.fio.reader import FioOutputError, read_fio_output
 from kataio_tui.model.results import Provenance, ScenarioRecord
+from kataio_tui.results.loader import warm_cache
 from kataio_tui.results.store import ResultSet
-from kataio_tui.results.units import parse_size
+from kataio_tui.units import parse_size
 
 PATTERNS = ("randread", "randwrite", "randrw", "read", "write", "rw", "trim", "randtrim")
 _RW_ALIASES = {"readwrite": "rw", "randreadwrite": "randrw"}
@@ -108,6 +109,7 @@ def _finish(dest: Path, name: str, made_by: str, groups: dict[tuple, _Pending], 
         hosts=sorted(hosts), notes=notes,
     )
     result_set = ResultSet.create(dest, name, provenance, plan=None, scenarios=scenarios)
+    warm_cache(result_set)
     return ImportReport(result_set, sum(len(p.files) for p in groups.values()), skipped)
 
 

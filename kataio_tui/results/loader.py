@@ -9,49 +9,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kataio_tui.fio.histogram import Histogram
+from kataio_tui.errors import KataioError
 from kataio_tui.fio.reader import LATENCY_KINDS, FioOutputError, read_fio_output
 from kataio_tui.fio.summary import ClientSummary, client_summaries
-from kataio_tui.results.setfiles import MANIFEST
+from kataio_tui.results.loaded import FileProblem, LoadedScenario, RecordView, SetSummary, problems_of
+from kataio_tui.results.setfiles import MANIFEST, ResultSetError, SetPaths
+from kataio_tui.results.summary_cache import SummaryCache, file_stamp
 
 if TYPE_CHECKING:
     from kataio_tui.model.results import ScenarioRecord
-    from kataio_tui.results.store import ResultSet
-    from kataio_tui.results.summary_cache import RecordView, SummaryCache
-
-
-@dataclass(slots=True)
-class FileProblem:
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
-
-
-@dataclass(slots=True)
-class LoadedScenario:
-    record: ScenarioRecord | RecordView  # RecordView: the cached snapshot of a record
-    clients: list[ClientSummary] = field(default_factory=list)
-    problems: list[FileProblem] = field(default_factory=list)
-    # merged histogram per latency kind (None: some client has no bins); filled on demand or from the cache
-    merged: dict[str, Histogram | None] = field(default_factory=dict)
-
-    def histogram(self, kind: str) -> Histogram | None:
-        """The sum of all clients' histograms of this kind, or None when any client lacks bins."""
-        if kind not in self.merged:
-            parts = [c.latency[kind].histogram for c in self.clients if kind in c.latency]
-            complete = bool(parts) and all(h is not None for h in parts)
-            self.merged[kind] = Histogram.merged(parts) if complete else None
-        return self.merged[kind]
-
-
-def _problems(scenarios: list[LoadedScenario]) -> list[FileProblem]:
-    return [p for s in scenarios for p in s.problems]
+    from kataio_tui.results.store import ResultSet  # imported when used: it brings the manifest model
 
 
 @dataclass(slots=True)
@@ -61,32 +32,17 @@ class LoadedSet:
 
     @property
     def problems(self) -> list[FileProblem]:
-        return _problems(self.scenarios)
+        return problems_of(self.scenarios)
 
     @property
     def client_count(self) -> int:
         return sum(len(s.clients) for s in self.scenarios)
 
-
-@dataclass(slots=True)
-class SetSummary:
-    """What a report needs of a set: its name, path, provenance (as JSON data) and scenarios."""
-
-    name: str
-    path: Path
-    provenance: dict[str, Any]
-    scenarios: list[LoadedScenario]
-
-    @property
-    def problems(self) -> list[FileProblem]:
-        return _problems(self.scenarios)
-
-    @classmethod
-    def of(cls, loaded: LoadedSet) -> SetSummary:
-        rs = loaded.result_set
+    def summary(self) -> SetSummary:
+        rs = self.result_set
         # as stored (TOML has no null), so that every path of the report prints the same provenance
-        return cls(rs.name, rs.path, rs.manifest.provenance.model_dump(mode="json", exclude_none=True),
-                   loaded.scenarios)
+        return SetSummary(rs.name, rs.path, rs.manifest.provenance.model_dump(mode="json", exclude_none=True),
+                          self.scenarios)
 
 
 class LoadCancelled(Exception):
@@ -112,13 +68,10 @@ def _clients_of(rel: str, data: bytes) -> list[ClientSummary]:
 
 
 def _load_scenarios(
-    records: list, resolve: Callable[[str], Path], cache: SummaryCache,
+    records: list[ScenarioRecord] | list[RecordView], resolve: Callable[[str], Path], cache: SummaryCache,
     progress: Callable[[int, int], None] | None, cancel: threading.Event | None,
 ) -> list[LoadedScenario]:
     """Every scenario's client summaries: from the cache where a file is unchanged, else parsed."""
-    from kataio_tui.results.setfiles import ResultSetError
-    from kataio_tui.results.summary_cache import file_stamp
-
     total = sum(len(r.files) for r in records)
     done = 0
     loaded: list[LoadedScenario] = []
@@ -166,8 +119,6 @@ def _load_scenarios(
 
 
 def _save_cache(cache: SummaryCache, set_dir: Path, snapshot: Callable[[], dict[str, Any]]) -> None:
-    from kataio_tui.results.summary_cache import file_stamp
-
     try:
         raw = (set_dir / MANIFEST).read_bytes()
         stamp = file_stamp(set_dir / MANIFEST)
@@ -189,7 +140,6 @@ def load_set(
     written only with ``save_cache`` (`kataio report` and the store do), so that merely looking at
     a set writes nothing into its directory."""
     from kataio_tui.results.store import ResultSet
-    from kataio_tui.results.summary_cache import SummaryCache
 
     result_set = source if isinstance(source, ResultSet) else ResultSet.load(source)
     cache = SummaryCache.open(result_set.path)
@@ -205,8 +155,6 @@ def summarize_set(path: str | Path) -> SetSummary:
     it was written (no parsing), else from the raw files, and the cache is written. A manifest
     that is not plainly valid goes through the model, which names what is wrong."""
     from kataio_tui.results.manifest_view import manifest_view
-    from kataio_tui.results.setfiles import SetPaths
-    from kataio_tui.results.summary_cache import SummaryCache, quick_load
 
     root = Path(path)
     quick = quick_load(root)
@@ -214,10 +162,51 @@ def summarize_set(path: str | Path) -> SetSummary:
         return quick
     view = manifest_view(root)
     if view is None:
-        return SetSummary.of(load_set(root, save_cache=True))
+        return load_set(root, save_cache=True).summary()
     paths = SetPaths(root)
     paths.check_all(view.scenarios)
     cache = SummaryCache.open(root)
     loaded = _load_scenarios(view.scenarios, paths.resolve, cache, None, None)
     _save_cache(cache, root, lambda: view.snapshot)
     return SetSummary(view.name, root, view.snapshot["provenance"], loaded)
+
+
+def warm_cache(result_set: ResultSet) -> None:
+    """Write the set's derived summary cache now (the writers of a set call this after saving), so
+    that the first report of a set kataio made is not the one that parses every raw file (files
+    unchanged since the last cache are not read again). The cache is disposable: failing to
+    write it changes nothing."""
+    try:
+        load_set(result_set, save_cache=True)
+    except (OSError, KataioError):
+        pass
+
+
+def quick_load(set_dir: Path) -> SetSummary | None:
+    """The set from its cache alone, or None when anything changed (then load_set is needed)."""
+    try:
+        cache = SummaryCache.open(set_dir)
+        data = cache.manifest(file_stamp(set_dir / MANIFEST))
+        if data is None:
+            return None
+        scenarios = []
+        for record_data in data["scenarios"]:
+            scenario = LoadedScenario(RecordView.of(record_data))
+            stamps = []
+            for rel in scenario.record.files:
+                stamps.append(file_stamp(set_dir / rel))
+                found = cache.lookup(rel, stamps[-1], set_dir / rel)
+                if found is None:
+                    return None
+                if isinstance(found, FileProblem):
+                    scenario.problems.append(found)
+                else:
+                    scenario.clients.extend(found)
+            merged = cache.scenario(scenario.record.files, stamps)
+            if merged is None:
+                return None
+            scenario.merged.update(merged)
+            scenarios.append(scenario)
+        return SetSummary(data["name"], set_dir, data["provenance"], scenarios)
+    except (OSError, KeyError, TypeError, ValueError):
+        return None

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from kataio_tui.results.setfiles import read_manifest_data
-from kataio_tui.results.summary_cache import RecordView
+from kataio_tui.results.loaded import RecordView
 
 # the values of model.results.ScenarioStatus (a test checks they are the same)
 SCENARIO_STATUSES = ("ok", "failed", "interrupted", "partial")

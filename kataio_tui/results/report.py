@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 
 from kataio_tui.results.tables import ScenarioRow, runtimes_in
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 
 BETTER, WORSE, SAME = "▲", "▼", "="
 # within +/-5 % of the baseline counts as the same

@@ -18,7 +18,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kataio_tui.errors import KataioError
 from kataio_tui.model.results import Manifest, Provenance, ScenarioKey, ScenarioRecord
 from kataio_tui.results.setfiles import MANIFEST, RAW_DIR, ResultSetError, SetPaths, read_manifest_data
 from kataio_tui.results.setfiles import fsync_write as _fsync_write
@@ -124,9 +123,7 @@ class ResultSet:
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        created = cls(target, manifest)
-        created.refresh_summary_cache()
-        return created
+        return cls(target, manifest)
 
     def _write_scenario_files(
         self, root: Path, record: ScenarioRecord, raw: list[tuple[str, bytes]], jobfile: str | None
@@ -191,19 +188,7 @@ class ResultSet:
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-        self.refresh_summary_cache()
         return record
-
-    def refresh_summary_cache(self) -> None:
-        """Write the set's derived summary cache now, so that the first report of a set kataio made
-        is not the one that parses every raw file (files unchanged since the last cache are not
-        read again). The cache is disposable: failing to write it changes nothing."""
-        from kataio_tui.results.loader import load_set
-
-        try:
-            load_set(self, save_cache=True)
-        except (OSError, KataioError):
-            pass
 
     def update(self, **changes: Any) -> None:
         """Change top-level manifest fields (for example provenance) and save atomically."""

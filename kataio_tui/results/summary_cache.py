@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import orjson
 from kataio_tui import __version__
 from kataio_tui.fio.histogram import Histogram
 from kataio_tui.fio.summary import ClientLatency, ClientSummary
-from kataio_tui.results.loader import FileProblem, LoadedScenario, SetSummary
+from kataio_tui.results.loaded import FileProblem
 from kataio_tui.results.setfiles import CACHE_DIR, MANIFEST
 from kataio_tui.tomlfile import write_atomic
 
@@ -221,63 +220,3 @@ class SummaryCache:
         except OSError:
             return  # a read-only set is read every time, nothing else changes
         self._dirty = False
-
-
-# ---- the report path without the manifest model ------------------------------------------------
-
-
-@dataclass(slots=True, frozen=True)
-class RecordView:
-    """The fields of a scenario record that reports read, from the cached manifest snapshot."""
-
-    runtime: str
-    pattern: str
-    block_size: int
-    clients: int
-    repeat: int
-    status: str
-    files: list[str]
-    jobfile: str | None
-    start_skew_s: float | None
-    failure: str | None
-    diagnosis: str | None
-
-    @classmethod
-    def of(cls, data: dict[str, Any]) -> RecordView:
-        return cls(data["runtime"], data["pattern"], data["block_size"], data["clients"], data.get("repeat", 0),
-                   data.get("status", "ok"), list(data.get("files", [])), data.get("jobfile"),
-                   data.get("start_skew_s"), data.get("failure"), data.get("diagnosis"))
-
-    @property
-    def key(self) -> tuple[str, str, int, int, int]:
-        return (self.runtime, self.pattern, self.block_size, self.clients, self.repeat)
-
-
-def quick_load(set_dir: Path) -> SetSummary | None:
-    """The set from its cache alone, or None when anything changed (then load_set is needed)."""
-    try:
-        manifest = SummaryCache.open(set_dir)
-        data = manifest.manifest(file_stamp(set_dir / MANIFEST))
-        if data is None:
-            return None
-        scenarios = []
-        for record_data in data["scenarios"]:
-            scenario = LoadedScenario(RecordView.of(record_data))
-            stamps = []
-            for rel in scenario.record.files:
-                stamps.append(file_stamp(set_dir / rel))
-                found = manifest.lookup(rel, stamps[-1], set_dir / rel)
-                if found is None:
-                    return None
-                if isinstance(found, FileProblem):
-                    scenario.problems.append(found)
-                else:
-                    scenario.clients.extend(found)
-            merged = manifest.scenario(scenario.record.files, stamps)
-            if merged is None:
-                return None
-            scenario.merged.update(merged)
-            scenarios.append(scenario)
-        return SetSummary(data["name"], set_dir, data["provenance"], scenarios)
-    except (OSError, KeyError, TypeError, ValueError):
-        return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from kataio_tui.fio.histogram import Histogram
 from kataio_tui.fio.summary import ClientSummary
-from kataio_tui.results.loader import LoadedScenario, LoadedSet, SetSummary
+from kataio_tui.results.loaded import LoadedScenario, Scenarios
 
 DEFAULT_BASELINE = "bare"
 PATTERN_ORDER = ("read", "write", "randread", "randwrite", "rw", "randrw")
@@ -164,7 +164,7 @@ def sort_key(key: RowKey) -> tuple:
 
 
 def build_rows(
-    loaded: LoadedSet | SetSummary, baseline: str = DEFAULT_BASELINE, kinds: Iterable[str] = ("slat", "clat", "lat")
+    loaded: Scenarios, baseline: str = DEFAULT_BASELINE, kinds: Iterable[str] = ("slat", "clat", "lat")
 ) -> list[ScenarioRow]:
     groups: dict[RowKey, list[LoadedScenario]] = {}
     for scenario in loaded.scenarios:

@@ -27,6 +27,7 @@ from kataio_tui.fio.reader import FioOutputError, read_fio_output
 from kataio_tui.fio.summary import client_summaries
 from kataio_tui.model.plan import Plan, PlanError, plan_from_dict
 from kataio_tui.model.results import Provenance, ScenarioKey, ScenarioRecord, ScenarioStatus
+from kataio_tui.results.loader import warm_cache
 from kataio_tui.results.store import ResultSet, safe_name
 from kataio_tui.runners.events import (
     Emit,
@@ -173,6 +174,7 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
                 failure=outcome.failure, diagnosis=outcome.diagnosis, remedy=outcome.remedy,
             )
             result_set.add_scenario(record, outcome.files, jobfile)
+            warm_cache(result_set)
             emit(ScenarioFinished(key, outcome.status, outcome.start_skew_s, aggregate_bw(outcome.files)))
             if outcome.status == "ok":
                 completed += 1

@@ -31,13 +31,13 @@ from kataio_tui.fio.reader import FioOutputError, read_fio_output
 from kataio_tui.fio.summary import client_summaries
 from kataio_tui.model.plan import Plan
 from kataio_tui.model.results import Provenance, ScenarioKey
-from kataio_tui.runners.availability import RuntimeStatus, local_runtime_status, oci_tool
+from kataio_tui.local.availability import RuntimeStatus, local_runtime_status, oci_tool
 from kataio_tui.runners.driver import ScenarioOutcome
 from kataio_tui.runners.events import ClientResult, Emit, serialized
 from kataio_tui.runners.fio_errors import FioFailure, diagnose
 from kataio_tui.runners.fio_stream import ClientStream, start_skew_s
 from kataio_tui.runners.local_clients import BareClient, LocalClient, OciClient
-from kataio_tui.runners.local_oci import force_delete, list_containers, remove_bundle
+from kataio_tui.local.oci import force_delete, list_containers, remove_bundle
 
 GVISOR_NOTE = ("gVisor (runsc) implements O_DIRECT and libaio inside its own kernel (the Sentry), not "
                "with the host's block layer: its numbers are not like-for-like with bare and runC.")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from kataio_tui.fio.jobfile import FIO_ARGS
 from kataio_tui.runners.fio_stream import ClientStream
-from kataio_tui.runners.local_oci import BUNDLE_CTL, OciTool, force_delete, oci_config, run_tool, write_bundle
+from kataio_tui.local.oci import BUNDLE_CTL, OciTool, force_delete, oci_config, run_tool, write_bundle
 
 # `read` waits for the release line; "$@" passes fio's argv through untouched (no interpolation).
 _PARK = 'read _release && exec "$@"'

@@ -22,7 +22,7 @@ from pathlib import Path
 from kataio_tui.runners.fio_stream import ClientStream
 from kataio_tui.runners.kubernetes.gate import GO_LINE, READY, gate_command
 from kataio_tui.runners.local_clients import LocalClient
-from kataio_tui.runners.local_oci import BUNDLE_CTL, BUNDLE_DATA, oci_config, write_bundle
+from kataio_tui.local.oci import BUNDLE_CTL, BUNDLE_DATA, oci_config, write_bundle
 
 
 def kata_runtime_type(runtime: str, shim: str | None = None) -> str:

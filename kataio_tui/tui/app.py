@@ -134,7 +134,7 @@ class KataioApp(App[None]):
         if self.config.keymap:
             from kataio_tui.tui.keymap import unknown_binding_ids  # imports every screen: off the UI thread
 
-            unknown = unknown_binding_ids(self.config.keymap)
+            unknown = unknown_binding_ids(self.config.keymap, type(self))
             if unknown:
                 where = self.config_path or "the config file"
                 self.call_from_thread(

@@ -14,13 +14,13 @@ def _bindings_of(cls: type) -> list[Binding]:
     return [b for b in getattr(cls, "BINDINGS", []) if isinstance(b, Binding)]
 
 
-def all_bindings() -> dict[str, Binding]:
-    """Every binding id defined by the app and its screens and widgets, with its default binding."""
+def all_bindings(app_class: type) -> dict[str, Binding]:
+    """Every binding id defined by the app (``app_class``, handed in by the app itself) and its
+    screens and widgets, with its default binding."""
     from kataio_tui.tui import screens, widgets
-    from kataio_tui.tui.app import KataioApp
 
     found: dict[str, Binding] = {}
-    classes: list[type] = [KataioApp]
+    classes: list[type] = [app_class]
     for package in (screens, widgets):
         for info in pkgutil.iter_modules(package.__path__):
             try:
@@ -36,8 +36,8 @@ def all_bindings() -> dict[str, Binding]:
     return found
 
 
-def unknown_binding_ids(keymap: dict[str, str]) -> list[str]:
+def unknown_binding_ids(keymap: dict[str, str], app_class: type) -> list[str]:
     if not keymap:
         return []
-    known = all_bindings()
+    known = all_bindings(app_class)
     return sorted(k for k in keymap if k not in known)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from kataio_tui.results.report import Table, bandwidth_tables, latency_tables
 from kataio_tui.results.tables import ScenarioRow, runtimes_in
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 from kataio_tui.tui.cdf_render import Series
 
 KINDS = ("clat", "lat", "slat")

@@ -21,7 +21,7 @@ from pathlib import Path
 from kataio_tui import __version__
 from kataio_tui.model.results import Provenance, ScenarioRecord
 from kataio_tui.results.store import ResultSet
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 
 RUNTIMES = {"bare": [], "gvisor": ["runsc", "--network=none", "do"]}
 SCENARIOS = [  # (pattern, block size, clients)

@@ -9,6 +9,7 @@ from tui.tui_support import SAMPLE_SET, screen_text, settle
 
 from kataio_tui.results.loader import load_set
 from kataio_tui.results.tables import build_rows
+from kataio_tui.kube import kubeconfig
 from kataio_tui.tui import facts
 from kataio_tui.tui.cdf_render import MARKERS, Series, decade_ticks, format_us, render_cdf, thin
 
@@ -67,15 +68,15 @@ def test_kubeconfig_context_and_namespace(tmp_path):
         "contexts:\n- name: lab\n  context: {cluster: kind-lab, user: admin, namespace: kataio}\n"
         "clusters:\n- name: kind-lab\n  cluster: {server: 'https://127.0.0.1:6443'}\n"
     )
-    ctx = facts.read_kube_context(path)
+    ctx = kubeconfig.read_kube_context(path)
     assert (ctx.context, ctx.cluster, ctx.namespace, ctx.server, ctx.error) == (
         "lab", "kind-lab", "kataio", "https://127.0.0.1:6443", None)
     path.write_text("current-context: gone\ncontexts: []\n")
-    assert facts.read_kube_context(path).error == "current-context 'gone' is not among its contexts"
+    assert kubeconfig.read_kube_context(path).error == "current-context 'gone' is not among its contexts"
     path.write_text("a: [\n")
-    assert facts.read_kube_context(path).error.startswith("not valid YAML")
-    assert facts.kubeconfig_path({"KUBECONFIG": str(tmp_path / "missing")}) is None
-    assert facts.kubeconfig_path({"KUBECONFIG": f"{path}:/other"}) == path
+    assert kubeconfig.read_kube_context(path).error.startswith("not valid YAML")
+    assert kubeconfig.kubeconfig_path({"KUBECONFIG": str(tmp_path / "missing")}) is None
+    assert kubeconfig.kubeconfig_path({"KUBECONFIG": f"{path}:/other"}) == path
 
 
 def test_home_facts_do_not_import_kubernetes():

@@ -11,11 +11,12 @@ from kataio_tui.tui.keymap import all_bindings
 
 def test_every_binding_has_a_unique_id():
     from kataio_tui.tui import keymap
+    from kataio_tui.tui.app import KataioApp
 
-    bindings = all_bindings()
+    bindings = all_bindings(KataioApp)
     assert {"app.help", "app.back", "browse.open", "results.kind", "results.export"} <= set(bindings)
     assert all(b.id for b in bindings.values())
-    assert keymap.unknown_binding_ids({"app.help": "f1", "nope.x": "z"}) == ["nope.x"]
+    assert keymap.unknown_binding_ids({"app.help": "f1", "nope.x": "z"}, KataioApp) == ["nope.x"]
 
 
 async def test_config_keymap_rebinds_by_id(make_app, user_set):

@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import Input
 from tui.tui_support import SAMPLE_SET, settle
 
+from kataio_tui.kube.kubeconfig import KubeContext
 from kataio_tui.tui import facts
 
 SIZES = [(80, 24), (120, 40)]
@@ -29,7 +30,7 @@ def snap_app(make_app, monkeypatch, tmp_path):
                   "crun": facts.RuntimeGlance(False, "crun is not installed"),
                   "gvisor": facts.RuntimeGlance(True, "/usr/bin/runsc found (not probed)"),
                   "kata": facts.RuntimeGlance(False, "the CPU flags show no vmx/svm")},
-        kube=facts.KubeContext(Path("/root/.kube/config"), "lab", "lab", "https://127.0.0.1:6443", "kataio"),
+        kube=KubeContext(Path("/root/.kube/config"), "lab", "lab", "https://127.0.0.1:6443", "kataio"),
     ))
 
     def make(**kwargs):
@@ -104,7 +105,7 @@ def test_results_with_no_color(snap_compare, snap_app, monkeypatch):
 @pytest.mark.parametrize("size", SIZES)
 def test_plan(snap_compare, snap_app, monkeypatch, size):
     # which runtimes this machine has differs per machine; the snapshot shows fixed answers
-    from kataio_tui.runners import availability
+    from kataio_tui.local import availability
 
     monkeypatch.setattr(availability, "local_runtime_status", lambda name, **_: availability.RuntimeStatus(
         name, name in ("bare", "runc", "gvisor"), "fixed for the snapshot"))

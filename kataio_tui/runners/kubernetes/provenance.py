@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from kataio_tui import __version__
-from kataio_tui.checks.diagnosis import diagnose, pod_messages
+from kataio_tui.kube.diagnosis import diagnose, pod_messages
 from kataio_tui.model.plan import Plan
 from kataio_tui.model.results import Provenance
 from kataio_tui.runners.kubernetes import gate, manifests, mounts

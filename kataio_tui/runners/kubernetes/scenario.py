@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from kataio_tui.checks.diagnosis import Diagnosis, diagnose, pod_messages
+from kataio_tui.kube.diagnosis import Diagnosis, diagnose, pod_messages
 from kataio_tui.fio.reader import FioOutputError, read_fio_output
 from kataio_tui.fio.summary import client_summaries
 from kataio_tui.model.plan import Plan
@@ -38,7 +38,7 @@ from kataio_tui.runners.kubernetes.watching import Watcher
 # A pod waiting for one of these will not get better by waiting.
 FATAL_WAITING = {"ErrImageNeverPull", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError",
                  "RunContainerError"}
-# Diagnoses (checks/diagnosis.py keys) that retrying cannot fix: fail at once instead of at the timeout.
+# Diagnoses (kube/diagnosis.py keys) that retrying cannot fix: fail at once instead of at the timeout.
 DEFINITIVE = {"no-runtime-handler", "runtimeclass-not-found", "shim-not-installed", "image-never-pull",
               "vhost-vsock", "no-kvm", "kvm-busy"}
 LOST_AFTER_S = 30.0  # the API server unreachable for this long ends the scenario

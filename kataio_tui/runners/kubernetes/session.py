@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from kataio_tui.checks.diagnosis import diagnose
-from kataio_tui.checks.kube_connect import ClusterAccessError, ServerVersion, connect, explain_exception
+from kataio_tui.kube.diagnosis import diagnose
+from kataio_tui.kube.connect import ClusterAccessError, ServerVersion, connect, explain_exception
 from kataio_tui.errors import KataioError
 from kataio_tui.model.plan import KubernetesTarget
 from kataio_tui.runners.kubernetes import manifests

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from kataio_tui.errors import KataioError
 from kataio_tui.results.compare import Change, compare_rows
 from kataio_tui.results.report import BETTER, SAME, SAME_BAND, WORSE
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 from kataio_tui.tui.messages import ComparisonReady, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.widgets.plain_table import PlainTable

@@ -159,7 +159,7 @@ class PlanScreen(KataioScreen):
             text = self._runtime_classes()
         else:
             from kataio_tui.model.plan import LOCAL_RUNTIMES
-            from kataio_tui.runners.availability import local_runtime_status
+            from kataio_tui.local.availability import local_runtime_status
 
             parts = []
             for name in LOCAL_RUNTIMES:

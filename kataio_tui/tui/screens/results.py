@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.results.tables import ScenarioRow, apply_baseline, runtimes_in
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 from kataio_tui.tui import results_view as rv
 from kataio_tui.tui.messages import Progress, SetLoaded, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen

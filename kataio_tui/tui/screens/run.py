@@ -117,7 +117,7 @@ class RunScreen(KataioScreen):
         self._drawn = {}
         self.query_one("#queue", DataTable).clear()
         self.query_one("#failures", Static).display = False
-        from kataio_tui.cli.run_cmd import make_runner  # the runner for the plan's target, as `kataio run`
+        from kataio_tui.runners.factory import make_runner  # the runner for the plan's target, as `kataio run`
 
         factory = runner_factory or getattr(self.app, "runner_factory", None) or make_runner
         out_dir = getattr(self.app, "run_out_dir", None)

@@ -14,7 +14,7 @@ from kataio_tui.errors import KataioError
 from kataio_tui.fio.summary import ClientSummary
 from kataio_tui.results.store import ResultSet
 from kataio_tui.results.tables import ScenarioRow
-from kataio_tui.results.units import format_size
+from kataio_tui.units import format_size
 from kataio_tui.tui.messages import WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.widgets.plain_table import PlainTable

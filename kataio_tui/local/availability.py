@@ -10,7 +10,6 @@ and the local runner both use it.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -18,7 +17,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kataio_tui.runners.local_oci import OciTool, force_delete, oci_config, remove_bundle, write_bundle
+from kataio_tui.local.cpuinfo import parse_cpuinfo
+from kataio_tui.local.oci import OciTool, force_delete, oci_config, remove_bundle, write_bundle
 
 OCI_BINARIES = {"runc": "runc", "crun": "crun", "gvisor": "runsc"}
 # runsc on a host without a CNI-configured network namespace must not try to set up networking,
@@ -78,8 +78,7 @@ def kata_shim(name: str) -> Path | None:
 
 def hardware_virtualisation(cpuinfo: str) -> bool:
     """vmx (Intel VT-x) or svm (AMD-V) among the first processor's flags."""
-    match = re.search(r"^flags\s*:(.*)$", cpuinfo, re.MULTILINE)
-    return bool(match and {"vmx", "svm"} & set(match.group(1).split()))
+    return parse_cpuinfo(cpuinfo).virt_flag is not None
 
 
 def _kata_status(name: str) -> RuntimeStatus:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kataio_tui.errors import KataioError
+from kataio_tui.kube.kubeconfig import kubeconfig_candidates
 
 
 class ClusterAccessError(KataioError):
@@ -54,16 +55,6 @@ class ClusterSession:
             self.api_client.close()
         except Exception:  # noqa: BLE001 - closing is best effort
             pass
-
-
-def kubeconfig_candidates(explicit: str | None) -> tuple[str | None, list[str]]:
-    """(the value to load, the files looked at). None to load: no file exists."""
-    if explicit:
-        return (explicit if Path(explicit).expanduser().is_file() else None), [explicit]
-    env = os.environ.get("KUBECONFIG", "")
-    looked = [p for p in env.split(os.pathsep) if p] if env else [str(Path("~/.kube/config").expanduser())]
-    existing = [p for p in looked if Path(p).expanduser().is_file()]
-    return (os.pathsep.join(existing) if existing else None), looked
 
 
 def _parse_version(info: Any) -> ServerVersion:

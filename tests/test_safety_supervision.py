@@ -91,7 +91,7 @@ def test_spawn_adds_the_run_marker(tmp_path):
 
 
 def runc_bundle(tmp_path, job):
-    from kataio_tui.runners.local_oci import oci_config, write_bundle
+    from kataio_tui.local.oci import oci_config, write_bundle
 
     data = tmp_path / "cdata"
     data.mkdir()

@@ -193,7 +193,8 @@ def test_a_fio_error_is_a_scenario_failure_with_fio_s_words(lab, lab_namespace, 
     result = run(plan, tmp_path)
     (record,) = result.result_set.manifest.scenarios
     assert record.status == "failed"
-    assert "laying out the data files failed (fio exit" in record.failure
+    # fio crashes while laying out its files or, as often, once measuring (after the gate): either way in fio's words
+    assert "laying out the data files failed (fio exit" in record.failure or "got signal=11" in record.failure
     assert "\n" not in record.failure
     assert leftovers(lab, lab_namespace) == []
 

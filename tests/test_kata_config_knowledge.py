@@ -488,3 +488,8 @@ def test_kata_shared_mount_proves_the_variant():
     assert mounts.expected_mount_type("inline-virtio-fs") == "virtiofs"
     with pytest.raises(KeyError):
         mounts.expected_mount_type("virtiofs")
+
+
+def test_the_rules_table_in_the_docs_lists_every_rule():
+    doc = (Path(__file__).parent.parent / "docs" / "kata-configuration.md").read_text()
+    assert [r.id for r in rules.RULES if f"| {r.id} |" not in doc] == []

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kataio_tui.kata.config import Hypervisor, KataSettings
+from kataio_tui.kata.configload import LoadedConfig
 from kataio_tui.kata.layout import Runtime
 from kataio_tui.kata.rules import BLOCK_DRIVERS, CACHE_MODES, GO_BLOCK_AIO, SHARED_FS
 from kataio_tui.kata.verdicts import Severity, Verdict
@@ -277,8 +278,6 @@ def validate_for(runtime: Runtime, name: str, value: str) -> str:
     parse = spec.go if runtime is Runtime.GO else spec.rust
     if parse is None:
         return f"Invalid annotation type {name}"
-    from kataio_tui.kata.configload import LoadedConfig
-
     blank = KataSettings(LoadedConfig("", "", runtime), "qemu", {})
     parsed, error = parse(value.strip(), blank)
     if not error and key == "shared_fs" and runtime is Runtime.RUST and value not in SHARED_FS[Runtime.RUST]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from kataio_tui.checks import kata_install
+from kataio_tui.checks import kata_runtime_check
 from kataio_tui.local.cpuinfo import parse_cpuinfo
 from kataio_tui.checks.engine import (Check, CheckContext, CheckResult, CheckUpdate, SkipCheck, Status, exit_code,
                                       passed, report_document, run_checks)
@@ -235,7 +235,7 @@ def test_kata_virtiofs_install_with_three_shims():
     assert "virtiofsd" in qemu.meaning
     assert r["kata.config.clh"].status is Status.PASS and "[hypervisor.clh]" in r["kata.config.clh"].observed
     fc = r["kata.config.fc"]
-    assert fc.status is Status.PASS and "Firecracker has no shared file system" in fc.meaning
+    assert fc.status is Status.WARN and "Firecracker has no shared file system" in fc.meaning  # not virtio-fs
     containerd = r["runtimes.containerd"]
     assert containerd.status is Status.PASS, containerd.observed
     assert "config version 3" in containerd.observed
@@ -270,10 +270,10 @@ def test_no_kata_at_all_on_this_host_or_an_empty_tree(tmp_path):
 
 def test_parse_kata_runtime_check_output():
     # The exact strings kata-runtime prints (kata-check.go) and its logrus error lines.
-    good = kata_install.parse_kata_check(
+    good = kata_runtime_check.parse_kata_check(
         "System is capable of running Kata Containers\nSystem can currently create Kata Containers\n", "")
     assert good.capable and good.can_create and not good.problems
-    bad = kata_install.parse_kata_check("", (
+    bad = kata_runtime_check.parse_kata_check("", (
         'time="2024-03-01T10:00:00Z" level=error msg="CPU property not found" arch=amd64 '
         'description="Virtualization support" name=vmx pid=4242 source=runtime type=flag\n'
         'time="2024-03-01T10:00:00Z" level=error msg="kernel property vhost_vsock not found" arch=amd64 '
@@ -320,7 +320,7 @@ def test_kata_env_summary():
                 "Hypervisor": {"Path": "/opt/kata/bin/qemu-system-x86_64", "SharedFS": "virtio-fs",
                                "BlockDeviceDriver": "virtio-scsi"},
                 "Host": {"VMContainerCapable": True}}
-    facts = kata_install.summarize_kata_env(document)
+    facts = kata_runtime_check.summarize_kata_env(document)
     assert "SharedFS virtio-fs" in facts and "version 3.2.0" in facts and "VMContainerCapable True" in facts
 
 
@@ -509,7 +509,9 @@ def test_exit_codes_and_json_document():
 
 def test_plan_checks_selection():
     host_only = plan_checks(Selection(host=True, cluster=False), CheckOptions())
-    assert [c.id for c in host_only] == [c.id for c in HOST_CHECKS]
+    assert [c.id for c in host_only] == [c.id for c in HOST_CHECKS if c.id != "kata.capacity"]  # needs a plan
+    planned = plan_checks(Selection(host=True, cluster=False), CheckOptions(kata_runtimes=("kata-qemu",)))
+    assert [c.id for c in planned] == [c.id for c in HOST_CHECKS]
     cluster = [c.id for c in plan_checks(Selection(host=False, cluster=True), CheckOptions())]
     assert "cluster.canary" not in cluster and "cluster.api" in cluster
     assert "cluster.canary" in [c.id for c in plan_checks(Selection(host=False), CheckOptions(canary=True))]

@@ -13,7 +13,9 @@ from kataio_tui.checks.engine import CheckContext, Status
 from kataio_tui.checks.kata_capacity import check_capacity, tmpfs_size
 from kataio_tui.checks.kata_ctl import check_kata_ctl, parse_ctl_check, summarize_ctl_env
 from kataio_tui.checks.kata_handlers import check_kata_handlers
-from kataio_tui.checks.options import CheckOptions
+from kataio_tui.checks.options import CheckOptions, options_from_plan
+from kataio_tui.cli import main
+from kataio_tui.model.plan import preset, save_plan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hosts"
 GO_DIR = "/opt/kata/share/defaults/kata-containers"
@@ -111,6 +113,21 @@ def test_capacity_of_planned_kata_pods(tmp_path):
     assert many["kata-qemu"].status is Status.FAIL  # 26 GiB of guest RAM > 7.8 GiB /dev/shm, too
 
 
+def test_the_2019_study_plan_does_not_fit_a_16_gib_node(tmp_path, capsys):
+    # kataio check --plan: the study's 64 kata-qemu clients run through `ctr run` on this host
+    root = copy("kata-4x-deploy", tmp_path)
+    write(root, "/proc/mounts", MOUNTS)
+    plan = tmp_path / "plan.toml"
+    save_plan(preset("stackhpc-2019"), plan)
+    code = main(["check", "--host-only", "--json", "--root", str(root), "--plan", str(plan)])
+    checks = {c["id"]: c for c in json.loads(capsys.readouterr().out)["checks"]}
+    cap = checks["kata.capacity.kata-qemu"]
+    assert cap["status"] == "FAIL" and code == 1
+    assert "64 kata-qemu pods x 2048 MiB guest memory = 131,072 MiB" in cap["observed"]
+    assert "64 kata-qemu pods x 1100 MiB host memory = 70,400 MiB > node memory 15,982 MiB" in cap["observed"]
+    assert "default lookup" in cap["observed"] and "configuration-qemu.toml" in cap["observed"]
+
+
 # ---- kata.ctl_check --------------------------------------------------------------------------------------
 
 def _json_line(level: str, msg: str, subsystem: str) -> str:
@@ -152,7 +169,10 @@ def test_parse_kata_ctl_output():
 def test_kata_ctl_is_run_for_real(tmp_path, monkeypatch):
     # A stand-in kata-ctl prints what the real one prints (its JSON log lines, env --json); this runs it.
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
-    ctx = lambda: CheckContext(CheckOptions())  # noqa: E731
+
+    def ctx() -> CheckContext:
+        return CheckContext(CheckOptions())
+
     _stand_in_kata_ctl(tmp_path, [_json_line("INFO", "check CPU: x86_64", "x86_64")], 0)
     good = check_kata_ctl(ctx())
     assert good.status is Status.PASS and "version 4.1.0" in good.observed and "runtime-rs default" in good.observed
@@ -163,3 +183,9 @@ def test_kata_ctl_is_run_for_real(tmp_path, monkeypatch):
     _stand_in_kata_ctl(tmp_path, [_json_line("ERRO", "KVM check failed", "kata-ctl_main")], 1)
     bad = check_kata_ctl(ctx())
     assert bad.status is Status.FAIL and "KVM check failed" in bad.observed
+
+
+def test_a_plan_names_its_kata_runtimes():
+    local = options_from_plan(preset("stackhpc-2019"))
+    assert (local.kata_runtimes, local.plan_target, local.clients) == (("kata-qemu",), "local", 64)
+    assert options_from_plan(preset("quick")).kata_runtimes == ()

@@ -17,7 +17,9 @@ from kataio_tui.kata import capacity
 from kataio_tui.kata.config import DEV_SHM, KataSettings
 from kataio_tui.kata.configload import load_config
 from kataio_tui.kata.handlers import Handler, resolve_handler
+from kataio_tui.kata.layout import SHIM
 
+LOCAL_SHIM_DIRS = ("/opt/kata/bin", "/usr/local/bin", "/usr/bin")
 _SIZE_SUFFIX = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
@@ -45,11 +47,26 @@ def node_memory(ctx: CheckContext, backing_dir: str) -> capacity.NodeMemory:
     return capacity.NodeMemory(meminfo.mem_total, meminfo.mem_available, shm_total, shm_free)
 
 
+def local_handler(ctx: CheckContext, name: str) -> Handler:
+    """What the local runner starts for a kata-* runtime: ``ctr run --runtime`` with the shim it finds
+    (runners/local_kata.py, availability.py: containerd-shim-<name>-v2, else containerd-shim-kata-v2, in
+    these directories); no CRI handler, so no ConfigPath: the runtime's default lookup applies."""
+    for shim in (f"containerd-shim-{name}-v2", SHIM):
+        for directory in LOCAL_SHIM_DIRS:
+            if ctx.path(f"{directory}/{shim}").is_file():
+                runtime = shim.removeprefix("containerd-shim-").removesuffix("-v2")
+                return Handler(name, "containerd", f"io.containerd.{runtime}.v2", "ctr run (the local runner)",
+                               runtime_path=f"{directory}/{shim}")
+    return Handler(name, "containerd", f"io.containerd.{name}.v2", "ctr run (the local runner)")
+
+
 def planned_handlers(ctx: CheckContext) -> list[Handler]:
-    """The plan's Kata runtimes as handlers: containerd's or CRI-O's of that name, else what
-    ``ctr run --runtime io.containerd.<name>.v2`` (the local runner) starts."""
+    """The plan's Kata runtimes as handlers: for a Kubernetes plan containerd's or CRI-O's handler of
+    that name (kata-deploy names the RuntimeClass after it), for a local plan what ctr runs."""
+    if ctx.options.plan_target == "local":
+        return [local_handler(ctx, name) for name in ctx.options.kata_runtimes]
     configured = {h.name: h for h in kata_handlers(ctx)}
-    return [configured.get(name) or Handler(name, "containerd", f"io.containerd.{name}.v2", "(ctr run)")
+    return [configured.get(name) or Handler(name, "containerd", f"io.containerd.{name}.v2", "(no such handler)")
             for name in ctx.options.kata_runtimes]
 
 
@@ -70,7 +87,7 @@ def check_capacity(ctx: CheckContext) -> list[Finding]:
         load = capacity.kata_load(KataSettings.of(loaded), ctx.options.clients, handler.name)
         node = node_memory(ctx, load.backing_dir or DEV_SHM)
         verdicts = capacity.capacity(load, node)
-        observed = "\n".join([f"{use.config} ({use.runtime.label if use.runtime else ''})",
-                              *(f"{v.subject}: {v.reason}" for v in verdicts)])
+        observed = "\n".join([use.describe(), f"loads {loaded.shown()}",
+                              *(v.subject for v in verdicts)])
         findings.append(verdict_finding(observed, verdicts, f"{load.pods} {handler.name} pods fit this node", **kw))
     return findings

@@ -15,11 +15,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from kataio_tui.checks.engine import CheckContext, Finding, SkipCheck, failed, passed, warned
-from kataio_tui.checks.host import KATA_BIN_DIR, find_binary, run_command
+from kataio_tui.checks.engine import CheckContext, Finding, failed, passed, warned
+from kataio_tui.checks.kata_verdicts import dig, run_tool
 
 TOOL = "kata-ctl"
-RUST_BIN_DIR = "/opt/kata/runtime-rs/bin"
 PROBLEM_LEVELS = {"WARN": "warning", "WARNING": "warning", "ERRO": "error", "ERROR": "error", "CRIT": "error",
                   "CRITICAL": "error"}
 
@@ -45,54 +44,32 @@ def parse_ctl_check(stdout: str, stderr: str) -> CtlCheck:
     return CtlCheck(tuple(dict.fromkeys(found["warning"])), tuple(dict.fromkeys(found["error"])))
 
 
-def _get(document: Any, *path: str) -> Any:
-    for part in path:
-        document = document.get(part) if isinstance(document, dict) else None
-    return document
-
-
 def summarize_ctl_env(document: dict[str, Any]) -> list[str]:
     """The ``kata-ctl env --json`` facts that matter for I/O (env_ops.rs EnvInfo, snake_case keys)."""
     facts = [
-        ("version", _get(document, "runtime", "version", "semver")),
-        ("default config", _get(document, "runtime", "config", "path")),
-        ("hypervisor", _get(document, "hypervisor", "path")),
-        ("shared_fs", _get(document, "hypervisor", "shared_fs")),
-        ("virtio_fs_daemon", _get(document, "hypervisor", "virtio_fs_daemon")),
-        ("block_device_driver", _get(document, "hypervisor", "block_device_driver")),
-        ("enable_annotations", _get(document, "hypervisor", "security_info", "enable_annotations")),
-        ("vm_container_capable", _get(document, "host", "vm_container_capable")),
-        ("support_vsocks", _get(document, "host", "support_vsocks")),
+        ("version", dig(document, "runtime", "version", "semver")),
+        ("default config", dig(document, "runtime", "config", "path")),
+        ("hypervisor", dig(document, "hypervisor", "path")),
+        ("shared_fs", dig(document, "hypervisor", "shared_fs")),
+        ("virtio_fs_daemon", dig(document, "hypervisor", "virtio_fs_daemon")),
+        ("block_device_driver", dig(document, "hypervisor", "block_device_driver")),
+        ("enable_annotations", dig(document, "hypervisor", "security_info", "enable_annotations")),
+        ("vm_container_capable", dig(document, "host", "vm_container_capable")),
+        ("support_vsocks", dig(document, "host", "support_vsocks")),
     ]
     return [f"{name} {json.dumps(value) if isinstance(value, list) else value}" for name, value in facts
             if value not in (None, "")]
 
 
 def check_kata_ctl(ctx: CheckContext) -> Finding:
-    if not ctx.live_host:
-        raise SkipCheck(f"--root is {ctx.root}: kataio runs host commands only when checking this machine (/)")
-    binary = find_binary(ctx, TOOL, extra_dirs=(RUST_BIN_DIR, KATA_BIN_DIR))
-    if binary is None:
-        raise SkipCheck("kata-ctl (runtime-rs's tool) is not installed (see kata.binaries)")
-    timeout = ctx.options.command_timeout_s
-    check = run_command([binary, "--json-logging", "check", "no-network-checks"], timeout)
-    env = run_command([binary, "env", "--json"], timeout)
-    env_facts: list[str]
-    if env.ok:
-        try:
-            document = json.loads(env.stdout)
-            env_facts = summarize_ctl_env(document) if isinstance(document, dict) else ["no JSON object"]
-        except json.JSONDecodeError as exc:
-            env_facts = [f"`kata-ctl env --json` printed no JSON ({exc})"]
-    else:
-        env_facts = [env.describe()]
+    check, facts = run_tool(ctx, TOOL, ["--json-logging", "check", "no-network-checks"], summarize_ctl_env)
     if check.returncode is None:
-        return failed(check.describe() + "; " + "; ".join(env_facts), "kata-ctl's check did not finish",
+        return failed(check.describe() + "; " + "; ".join(facts), "kata-ctl's check did not finish",
                       "run `kata-ctl check no-network-checks` by hand to see where it stops")
     parsed = parse_ctl_check(check.stdout, check.stderr)
     said = [*parsed.errors, *parsed.warnings][:8]
     observed = "; ".join([f"`kata-ctl check no-network-checks` exited {check.returncode}", *said,
-                          "env (runtime-rs default configuration): " + ", ".join(env_facts)])
+                          "env (runtime-rs default configuration): " + ", ".join(facts)])
     if check.returncode != 0 or parsed.errors:
         return failed(observed, "kata-ctl's own check fails: runtime-rs pods will not start here",
                       "fix what it lists (details: `kata-ctl -l debug check no-network-checks`)")

@@ -25,6 +25,11 @@ class CheckOptions:
     numjobs: int = _FIO_DEFAULTS.numjobs
     file_size: int = _FIO_DEFAULTS.filesize
     command_timeout_s: float = 30.0
+    kata_runtimes: tuple[str, ...] = ()
+    """The plan's Kata runtimes (RuntimeClasses, or local names kata-*): kata.capacity checks that
+    ``clients`` VMs of each fit this host."""
+    plan_target: Literal["local", "kubernetes"] | None = None
+    """Where the plan runs (None: no plan): local Kata clients go through `ctr run`, not a CRI handler."""
     # cluster
     kubeconfig: str | None = None
     context: str | None = None
@@ -67,13 +72,16 @@ def options_from_plan(plan: Plan, **overrides: Any) -> CheckOptions:
     """Check options matching what ``kataio run`` would do with ``plan``; ``overrides`` win."""
     values: dict[str, Any] = {
         "clients": max(plan.clients), "numjobs": plan.fio.numjobs, "file_size": plan.fio.filesize,
+        "plan_target": plan.target,
     }
     if plan.target == "local":
         values["target_dir"] = Path(plan.directory)
+        values["kata_runtimes"] = tuple(r for r in plan.runtimes if r.startswith("kata"))
     if plan.kubernetes is not None and plan.target == "kubernetes":
         k8s = plan.kubernetes
         values.update(kubeconfig=k8s.kubeconfig, context=k8s.context, namespace=k8s.namespace,
                       storage=k8s.storage, canary_image=k8s.image, image_pull_policy=k8s.image_pull_policy,
-                      runtime_classes=runtime_classes_of(plan), require_cluster=True)
+                      runtime_classes=runtime_classes_of(plan), require_cluster=True,
+                      kata_runtimes=tuple(rc for rc in runtime_classes_of(plan) if rc.startswith("kata")))
     values.update({k: v for k, v in overrides.items() if v is not None})
     return CheckOptions(**values)

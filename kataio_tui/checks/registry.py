@@ -4,8 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kataio_tui.checks import cluster, container_runtimes, cpu, fio_checks, host, kata_install, kvm, modules
-from kataio_tui.checks.canary import check_canaries, canary_timeout
+from kataio_tui.checks import (
+    cluster,
+    container_runtimes,
+    cpu,
+    fio_checks,
+    host,
+    kata_capacity,
+    kata_ctl,
+    kata_handlers,
+    kata_install,
+    kata_runtime_check,
+    kvm,
+    modules,
+)
+from kataio_tui.checks.canary import canary_timeout, check_canaries
 from kataio_tui.checks.engine import Check
 from kataio_tui.checks.options import CheckOptions
 
@@ -34,7 +47,11 @@ HOST_CHECKS: tuple[Check, ...] = (
     Check("modules.vhost", "vhost modules and devices", "host", modules.check_vhost),
     Check("kata.binaries", "Kata binaries", "host", kata_install.check_binaries),
     Check("kata.config", "Kata configuration", "host", kata_install.check_configs),
-    Check("kata.runtime_check", "kata-runtime check", "host", kata_install.check_kata_runtime, _command_timeout),
+    Check("kata.handlers", "Kata handlers", "host", kata_handlers.check_kata_handlers),
+    Check("kata.capacity", "Kata capacity", "host", kata_capacity.check_capacity,
+          wanted=lambda options: bool(options.kata_runtimes)),
+    Check("kata.runtime_check", "kata-runtime check", "host", kata_runtime_check.check_kata_runtime, _command_timeout),
+    Check("kata.ctl_check", "kata-ctl check", "host", kata_ctl.check_kata_ctl, _command_timeout),
     Check("runtimes.containerd", "containerd runtime handlers", "host", container_runtimes.check_containerd,
           _command_timeout),
     Check("runtimes.crio", "CRI-O runtimes", "host", container_runtimes.check_crio),

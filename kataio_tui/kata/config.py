@@ -10,6 +10,7 @@ and config/hypervisor/mod.rs (SharedFsInfo::adjust_config).
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,7 +138,7 @@ class KataSettings:
     def describe(self) -> str:
         keys = ("shared_fs", "virtio_fs_cache", "virtio_fs_cache_size", "virtio_fs_extra_args",
                 "block_device_driver", "block_device_aio", "default_memory")
-        shown = [f"{k} = {self.settings[k]!r}" for k in keys if k in self.settings]
+        shown = [f"{k} = {json.dumps(self.settings[k])}" for k in keys if k in self.settings]
         return f"[hypervisor.{self.table}] " + ", ".join(shown) if self.table else "no [hypervisor.<name>] table"
 
 

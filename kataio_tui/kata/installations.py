@@ -21,13 +21,15 @@ class ConfigFile:
     resolved: str
     runtime: Runtime
     kind: str  # "shipped", "per-shim" (kata-deploy 4.x), "custom" (kata-deploy custom runtime), "override"
+    aliases: tuple[str, ...] = ()  # other paths (symlinks) that lead to the same file
 
     @property
     def shim(self) -> str | None:
         return shim_of_config(self.path)
 
     def shown(self) -> str:
-        return self.path if self.path == self.resolved else f"{self.path} -> {self.resolved}"
+        links = [p for p in (self.path, *self.aliases) if p != self.resolved]
+        return ", ".join([*(f"{p} -> {self.resolved}" for p in links)] or [self.path])
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,16 @@ def config_files(root: HostRoot, runtime: Runtime, prefix: str) -> tuple[ConfigF
             found += [(f"{base}/custom-runtimes/{handler}/{n}", "custom")
                       for n in root.listdir(f"{base}/custom-runtimes/{handler}") if n.startswith("configuration-")]
     found.append((default_config_lookup(runtime, prefix)[0], "override"))
-    files: dict[str, ConfigFile] = {}
+    groups: dict[str, list[tuple[str, str]]] = {}
     for path, kind in found:
         owner = deploy_runtime(shim_of_config(path) or "") if kind == "custom" else runtime
-        if owner is not runtime or not root.is_file(path):
-            continue
-        resolved = root.resolve(path)
-        files.setdefault(resolved, ConfigFile(path, resolved, runtime, kind))
-    return tuple(files.values())
+        if owner is runtime and root.is_file(path):
+            groups.setdefault(root.resolve(path), []).append((path, kind))
+    files = []
+    for resolved, entries in groups.items():  # symlinks such as configuration.toml: with the file they lead to
+        path, kind = next(((p, k) for p, k in entries if p == resolved), entries[0])
+        files.append(ConfigFile(path, resolved, runtime, kind, tuple(p for p, _ in entries if p != path)))
+    return tuple(files)
 
 
 def _distro_runtime(root: HostRoot) -> Runtime:

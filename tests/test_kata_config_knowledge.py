@@ -80,6 +80,23 @@ def test_kata_deploy_paths_per_shim():
     assert deploy_runtime("dragonball") is Runtime.RUST and deploy_runtime("clh") is Runtime.GO
 
 
+def test_kata_deploy_custom_runtimes_belong_to_their_base_configs_runtime(tmp_path):
+    # install.rs install_custom_runtime_configs: custom-runtimes/<handler>/configuration-<base>.toml + config.d
+    root = tree("kata-4x-deploy", tmp_path)
+    custom = f"{GO_DIR}/custom-runtimes"
+    write(root, f"{custom}/kata-my-rs/configuration-qemu-runtime-rs.toml", root.read_text(RS_QEMU))
+    write(root, f"{custom}/kata-my-rs/config.d/50-overrides.toml", '[hypervisor.qemu]\nvirtio_fs_cache = "never"\n')
+    write(root, f"{custom}/kata-my-go/configuration-qemu.toml", root.read_text(GO_QEMU))
+    installs = {i.runtime: i for i in find_installations(root)}
+    rs = {c.path: c.kind for c in installs[Runtime.RUST].configs}
+    go = {c.path: c.kind for c in installs[Runtime.GO].configs}
+    assert rs[f"{custom}/kata-my-rs/configuration-qemu-runtime-rs.toml"] == "custom"
+    assert go[f"{custom}/kata-my-go/configuration-qemu.toml"] == "custom"
+    assert f"{custom}/kata-my-rs/configuration-qemu-runtime-rs.toml" not in go
+    s = settings(root, f"{custom}/kata-my-rs/configuration-qemu-runtime-rs.toml", Runtime.RUST)
+    assert s.virtio_fs_cache == "never"
+
+
 def test_distro_install_and_the_etc_override_found_first():
     root = tree("kata-3x-distro")
     (install,) = find_installations(root)

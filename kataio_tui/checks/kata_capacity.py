@@ -65,7 +65,9 @@ def planned_handlers(ctx: CheckContext) -> list[Handler]:
     that name (kata-deploy names the RuntimeClass after it), for a local plan what ctr runs."""
     if ctx.options.plan_target == "local":
         return [local_handler(ctx, name) for name in ctx.options.kata_runtimes]
-    configured = {h.name: h for h in kata_handlers(ctx)}
+    configured: dict[str, Handler] = {}
+    for handler in kata_handlers(ctx):  # containerd's first, then CRI-O's
+        configured.setdefault(handler.name, handler)
     return [configured.get(name) or Handler(name, "containerd", f"io.containerd.{name}.v2", "(no such handler)")
             for name in ctx.options.kata_runtimes]
 

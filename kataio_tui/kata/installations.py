@@ -60,10 +60,10 @@ def config_files(root: HostRoot, runtime: Runtime, prefix: str) -> tuple[ConfigF
                                     if n.startswith("configuration") and n.endswith(".toml")]
     for shim in root.listdir(f"{base}/runtimes"):
         found.append((f"{base}/runtimes/{shim}/configuration-{shim}.toml", "per-shim"))
-    if runtime is Runtime.GO:  # custom runtimes live under the Go tree, whichever runtime their base uses
-        for handler in root.listdir(f"{base}/custom-runtimes"):
-            found += [(f"{base}/custom-runtimes/{handler}/{n}", "custom")
-                      for n in root.listdir(f"{base}/custom-runtimes/{handler}") if n.startswith("configuration-")]
+    custom = f"{config_dir(Runtime.GO, prefix)}/custom-runtimes"  # under the Go tree, whichever runtime they use
+    for handler in root.listdir(custom):
+        found += [(f"{custom}/{handler}/{n}", "custom") for n in root.listdir(f"{custom}/{handler}")
+                  if n.startswith("configuration-")]
     found.append((default_config_lookup(runtime, prefix)[0], "override"))
     groups: dict[str, list[tuple[str, str]]] = {}
     for path, kind in found:

@@ -173,50 +173,63 @@ def test_limited_user_only_reads_pods(lab, lab_limited_user, lab_nobody_kubeconf
 
 
 def test_down_leaves_nothing(lab, tmp_path):
-    """A second, throwaway lab (own state dir, bridge and subnet) with a running pod, then `down`."""
-    from conftest_lab import SCRIPT, parse_env
+    """A second, throwaway lab with two nodes (own state dir, bridge and subnet), a pod running on each
+    (gVisor on node 2 when available: its sandbox and gofer must go too), then `down`."""
+    from conftest_lab import SCRIPT, _namespace_ready, parse_env
+    from kubernetes import client
     state = tmp_path / "lab2"
     env = dict(os.environ, KATAIO_LAB_STATE=str(state), KATAIO_LAB_BRIDGE="kataiolabt0",
                KATAIO_LAB_POD_SUBNET="10.244.92.0/24", KATAIO_LAB_CACHE=lab.cache_dir)
     env.pop("KATAIO_LAB_EXTERNAL", None)
+    nodes = [state, state / "node2"]
     try:
-        up = subprocess.run([str(SCRIPT), "up"], env=env, capture_output=True, text=True, timeout=300)
+        up = subprocess.run([str(SCRIPT), "up", "--nodes", "2"], env=env, capture_output=True, text=True, timeout=300)
         assert up.returncode == 0, up.stderr
         info = parse_env(subprocess.run([str(SCRIPT), "env"], env=env, capture_output=True, text=True).stdout)
+        assert info["KATAIO_LAB_NODE_DIRS"].split(",") == [str(d) for d in nodes]
         api = lab.new_client(info["KUBECONFIG"])
-        from kubernetes import client
         core = client.CoreV1Api(api)
-        from conftest_lab import _namespace_ready
         _namespace_ready(core, "default")
         core.create_namespaced_config_map("default", job_configmap())
-        core.create_namespaced_pod("default", lab.fio_pod("fio-long", None, args=["--time_based", "--runtime=600"]))
-        deadline = time.monotonic() + 60
-        while core.read_namespaced_pod("fio-long", "default").status.phase != "Running":
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
+        node2_class = None
+        if lab.has_gvisor:
+            client.NodeV1Api(api).create_runtime_class(
+                {"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "gvisor"}, "handler": "runsc"})
+            node2_class = "gvisor"
+        for i, (node, rc) in enumerate(zip(info["KATAIO_LAB_NODES"].split(","), [None, node2_class]), start=1):
+            core.create_namespaced_pod("default", lab.fio_pod(f"fio-long-{i}", rc, node=node,
+                                                              args=["--time_based", "--runtime=600"]))
+        deadline = time.monotonic() + 90
+        for i in (1, 2):
+            while core.read_namespaced_pod(f"fio-long-{i}", "default").status.phase != "Running":
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
         api.close()
-        mntns = (state / "mntns").read_text().strip()
-        holder = (state / "pids" / "holder.pid").read_text().strip()
-        ids = subprocess.run(["nsenter", "-t", holder, "-m", f"{lab.cache_dir}/bin/ctr", "--address",
-                              f"{state}/containerd.sock", "-n", "k8s.io", "containers", "ls", "-q"],
-                             capture_output=True, text=True, check=True).stdout.split()
-        assert len(ids) == 2  # the sandbox and fio
-        cgroup_dirs = [d for i in ids for d in Path("/sys/fs/cgroup").glob(f"*/k8s.io/{i}")]
-        assert cgroup_dirs, "the pod's cgroups should exist while it runs"
+        mntns = [(d / "mntns").read_text().strip() for d in nodes]
+        holders = [(d / "pids" / "holder.pid").read_text().strip() for d in nodes]
+        cgroup_dirs = []
+        for d, holder in zip(nodes, holders):
+            ids = subprocess.run(["nsenter", "-t", holder, "-m", f"{lab.cache_dir}/bin/ctr", "--address",
+                                  f"{d}/containerd.sock", "-n", "k8s.io", "containers", "ls", "-q"],
+                                 capture_output=True, text=True, check=True).stdout.split()
+            assert len(ids) == 2, d  # the sandbox and fio, on each node
+            cgroup_dirs += [c for i in ids for c in Path("/sys/fs/cgroup").glob(f"*/k8s.io/{i}")]
+        assert cgroup_dirs, "the pods' cgroups should exist while they run"
     finally:
         down = subprocess.run([str(SCRIPT), "down"], env=env, capture_output=True, text=True, timeout=300)
     assert down.returncode == 0, down.stderr
     assert not state.exists()
-    # processes: nothing in the lab's mount namespace, nothing naming its state dir
+    # processes: nothing in either node's mount namespace, nothing naming the state dir
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             ns = os.stat(f"/proc/{pid}/ns/mnt").st_ino
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
-        assert str(ns) != mntns, f"process {pid} still in the lab's mount namespace: {cmd}"
+        assert str(ns) not in mntns, f"process {pid} still in a lab mount namespace: {cmd}"
         assert str(state) not in cmd, f"process {pid} left: {cmd}"
-    assert not Path(f"/proc/{holder}").exists() or str(os.stat(f"/proc/{holder}/ns/mnt").st_ino) != mntns
+    for holder, ns in zip(holders, mntns):
+        assert not Path(f"/proc/{holder}").exists() or str(os.stat(f"/proc/{holder}/ns/mnt").st_ino) != ns
     # bridge, cgroups, mounts
     assert subprocess.run(["ip", "link", "show", "kataiolabt0"], capture_output=True).returncode != 0
     for d in cgroup_dirs:
@@ -224,13 +237,18 @@ def test_down_leaves_nothing(lab, tmp_path):
     assert str(state) not in Path("/proc/self/mountinfo").read_text()
 
 
-def test_generated_manifests_validate_strictly():
+def validate_strictly(manifests: list[dict]) -> None:
     """1.20 silently drops unknown fields: check what the tests send against current schemas, strict."""
     import kubernetes_validate
-    assert GENERATED, "run with the other lab tests"
+    assert manifests, "run with the other lab tests"
     for version in ("1.25", kubernetes_validate.latest_version()):
-        for manifest in GENERATED:
+        for manifest in manifests:
             kubernetes_validate.validate(manifest, version, strict=True)
+
+
+def test_generated_manifests_validate_strictly():
+    import kubernetes_validate
+    validate_strictly(GENERATED)
     bad = dict(GENERATED[-1], spec={"notAField": 1}) if GENERATED[-1].get("spec") else None
     if bad:
         with pytest.raises(kubernetes_validate.ValidationError):

@@ -31,7 +31,7 @@ cmd_status() {
     return 0
   fi
   echo "not running (state=$STATE)"
-  return 1
+  exit 1
 }
 
 cmd_env() {
@@ -317,10 +317,10 @@ cleanup_state() {
   dirs=$(node_dirs)
   # 1. the recorded processes, kubelets first so that they do not restart pods
   for c in kube-scheduler kube-controller-manager; do
-    p=$(recorded_pid "$STATE" "$c"); [ -n "$p" ] && kill "$p" 2>/dev/null
+    p=$(recorded_pid "$STATE" "$c"); [ -n "$p" ] && { kill "$p" 2>/dev/null || true; }
   done
   local kubelets=()
-  for d in $dirs; do p=$(recorded_pid "$d" kubelet); [ -n "$p" ] && kubelets+=("$p") && kill "$p" 2>/dev/null; done
+  for d in $dirs; do p=$(recorded_pid "$d" kubelet); [ -n "$p" ] && kubelets+=("$p") && { kill "$p" 2>/dev/null || true; }; done
   for p in "${kubelets[@]}"; do stop_pid "$p" 20; done
   # 2. pod sandboxes and containers (their shims and processes were started by the nodes' containerd)
   for d in $dirs; do
@@ -357,12 +357,12 @@ cleanup_state() {
     while read -r c; do
       [ -n "$c" ] || continue
       for d in /sys/fs/cgroup/*/k8s.io/"$c" /sys/fs/cgroup/k8s.io/"$c"; do
-        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+        [ -d "$d" ] && { find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true; }
       done
     done <"$STATE/container-ids"
   fi
   if [ -f "$STATE/k8s.io-cgroup-created" ]; then  # only if the lab created it, and only when empty
-    for d in /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+    for d in /sys/fs/cgroup/*/k8s.io /sys/fs/cgroup/k8s.io; do [ -d "$d" ] && { rmdir "$d" 2>/dev/null || true; }; done
   fi
   awk -v s="$STATE/" 'index($5 "/", s) == 1 {print $5}' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   rm -rf "$STATE"

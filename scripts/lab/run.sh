@@ -397,9 +397,9 @@ cmd_stop() { # NAME [--node N] [--kill]: SIGTERM (SIGKILL with --kill) to the re
   local sig=TERM; [ "$OPT_KILL" = 1 ] && sig=KILL
   component_alive || { echo "k8s-lab: $COMP (node $COMP_NODE) is not running" >&2; return 0; }
   local pid i; pid=$(recorded_pid "$COMP_DIR" "$COMP")
-  kill -s "$sig" "$pid"
+  kill -s "$sig" "$pid" 2>/dev/null || true   # it may have exited since
   for i in $(seq 1 50); do pid_alive "$pid" || break; sleep 0.05; done   # 2.5 s, then SIGKILL
-  pid_alive "$pid" && { kill -9 "$pid" 2>/dev/null; sleep 0.2; }
+  pid_alive "$pid" && { kill -9 "$pid" 2>/dev/null || true; sleep 0.2; }
   echo "k8s-lab: stopped $COMP (node $COMP_NODE, pid $pid, SIG$sig)" >&2
 }
 

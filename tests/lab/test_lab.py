@@ -217,16 +217,20 @@ def test_down_leaves_nothing(lab, tmp_path):
         assert cgroup_dirs, "the pods' cgroups should exist while they run"
     finally:
         down = subprocess.run([str(SCRIPT), "down"], env=env, capture_output=True, text=True, timeout=300)
+    down_done = float(Path("/proc/uptime").read_text().split()[0])
     assert down.returncode == 0, down.stderr
     assert not state.exists()
-    # processes: nothing in either node's mount namespace, nothing naming the state dir
+    # processes: nothing in either node's mount namespace, nothing naming the state dir. The kernel
+    # reuses a freed namespace's inode number at once (another helper's new container may get it), so
+    # only a process that started before `down` returned can be a leftover of the lab.
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             ns = os.stat(f"/proc/{pid}/ns/mnt").st_ino
             cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            started = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
         except OSError:
             continue
-        assert str(ns) not in mntns, f"process {pid} still in a lab mount namespace: {cmd}"
+        assert str(ns) not in mntns or started > down_done, f"process {pid} still in a lab mount namespace: {cmd}"
         assert str(state) not in cmd, f"process {pid} left: {cmd}"
     for holder, ns in zip(holders, mntns):
         assert not Path(f"/proc/{holder}").exists() or str(os.stat(f"/proc/{holder}/ns/mnt").st_ino) != ns

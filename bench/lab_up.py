@@ -48,9 +48,9 @@ CURRENT = REPO / "scripts" / "k8s-lab"
 
 def run(script: Path, *args: str, env: dict) -> float:
     t0 = time.monotonic()
-    out = subprocess.run([str(script), *args], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([str(script), *args], env=env, check=False, capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
-        subprocess.run([str(CURRENT), "down"], env=env, capture_output=True, timeout=300)
+        subprocess.run([str(CURRENT), "down"], env=env, check=False, capture_output=True, timeout=300)
         sys.exit(f"bench: {script} {' '.join(args)} failed ({out.returncode}): {out.stdout[-500:]}{out.stderr[-2000:]}")
     return time.monotonic() - t0
 
@@ -58,7 +58,7 @@ def run(script: Path, *args: str, env: dict) -> float:
 def down(script: Path, env: dict) -> None:
     """The baseline's own down; the current one after it if state is left (older scripts could stop
     half-way when the k8s.io cgroup they created was not empty because another lab used it)."""
-    subprocess.run([str(script), "down"], env=env, capture_output=True, timeout=300)
+    subprocess.run([str(script), "down"], env=env, check=False, capture_output=True, timeout=300)
     if Path(env["KATAIO_LAB_STATE"]).exists():
         run(CURRENT, "down", env=env)
 
@@ -107,8 +107,9 @@ def main() -> None:
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         baseline = Path(tmp) / "scripts" / "k8s-lab"
-        print(f"baseline {baseline_rev} ({subprocess.run(['git', '-C', str(REPO), 'rev-parse', '--short', baseline_rev], capture_output=True, text=True).stdout.strip()}), "
-              f"{args.rounds} rounds, load average at start {os.getloadavg()[0]:.1f}")
+        short = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", baseline_rev],
+                               capture_output=True, text=True, check=True).stdout.strip()
+        print(f"baseline {baseline_rev} ({short}), {args.rounds} rounds, load average at start {os.getloadavg()[0]:.1f}")
         for r in range(args.rounds):
             for name, script, up_args in (("baseline", baseline, ()), ("current", current, ()),
                                           ("current2", current, ("--nodes", "2"))):

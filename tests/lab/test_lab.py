@@ -183,9 +183,9 @@ def test_down_leaves_nothing(lab, tmp_path):
     env.pop("KATAIO_LAB_EXTERNAL", None)
     nodes = [state, state / "node2"]
     try:
-        up = subprocess.run([str(SCRIPT), "up", "--nodes", "2"], env=env, capture_output=True, text=True, timeout=300)
+        up = subprocess.run([str(SCRIPT), "up", "--nodes", "2"], env=env, check=False, capture_output=True, text=True, timeout=300)
         assert up.returncode == 0, up.stderr
-        info = parse_env(subprocess.run([str(SCRIPT), "env"], env=env, capture_output=True, text=True).stdout)
+        info = parse_env(subprocess.run([str(SCRIPT), "env"], env=env, check=False, capture_output=True, text=True).stdout)
         assert info["KATAIO_LAB_NODE_DIRS"].split(",") == [str(d) for d in nodes]
         api = lab.new_client(info["KUBECONFIG"])
         core = client.CoreV1Api(api)
@@ -216,7 +216,7 @@ def test_down_leaves_nothing(lab, tmp_path):
             cgroup_dirs += [c for i in ids for c in Path("/sys/fs/cgroup").glob(f"*/k8s.io/{i}")]
         assert cgroup_dirs, "the pods' cgroups should exist while they run"
     finally:
-        down = subprocess.run([str(SCRIPT), "down"], env=env, capture_output=True, text=True, timeout=300)
+        down = subprocess.run([str(SCRIPT), "down"], env=env, check=False, capture_output=True, text=True, timeout=300)
     down_done = float(Path("/proc/uptime").read_text().split()[0])
     assert down.returncode == 0, down.stderr
     assert not state.exists()
@@ -235,7 +235,7 @@ def test_down_leaves_nothing(lab, tmp_path):
     for holder, ns in zip(holders, mntns):
         assert not Path(f"/proc/{holder}").exists() or str(os.stat(f"/proc/{holder}/ns/mnt").st_ino) != ns
     # bridge, cgroups, mounts
-    assert subprocess.run(["ip", "link", "show", "kataiolabt0"], capture_output=True).returncode != 0
+    assert subprocess.run(["ip", "link", "show", "kataiolabt0"], check=False, capture_output=True).returncode != 0
     for d in cgroup_dirs:
         assert not d.exists(), f"cgroup left: {d}"
     assert str(state) not in Path("/proc/self/mountinfo").read_text()

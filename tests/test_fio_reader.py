@@ -52,7 +52,8 @@ def test_local_clones_without_group_reporting_are_summed(fiogen):  # noqa: F811
     assert client.bw_bytes == _sum(raw, "read", "bw_bytes") + _sum(raw, "write", "bw_bytes")
     assert client.iops == pytest.approx(_sum(raw, "read", "iops") + _sum(raw, "write", "iops"))
     assert client.io_bytes == _sum(raw, "read", "io_bytes") + _sum(raw, "write", "io_bytes")
-    assert client.runtime_ms == max(max(e["job_runtime"], e["read"]["runtime"]) for e in raw)
+    # wall time: the longest direction runtime (each clone has its own entry here)
+    assert client.runtime_ms == max(max(e["read"]["runtime"], e["write"]["runtime"]) for e in raw)
     for kind in ("slat", "clat", "lat"):
         lat = client.latency[kind]
         n = sum(e[d][f"{kind}_ns"]["N"] for e in raw for d in ("read", "write"))
@@ -79,6 +80,9 @@ def test_local_group_reporting_is_one_entry(fiogen):  # noqa: F811
     assert not job.directions["trim"].active
     (client,) = client_summaries(run, "group")
     assert client.bw_bytes == raw["read"]["bw_bytes"] + raw["write"]["bw_bytes"]
+    # group_reporting sums job_runtime over the 2 clones; the client's runtime is the wall time
+    assert raw["job_runtime"] >= 1.8 * raw["read"]["runtime"]
+    assert client.runtime_ms == max(raw["read"]["runtime"], raw["write"]["runtime"])
     # group_reporting adds the clones' histograms: one entry, N covering both clones
     assert client.latency["clat"].samples == raw["read"]["clat_ns"]["N"] + raw["write"]["clat_ns"]["N"]
 

@@ -31,7 +31,7 @@ class ClientSummary:
     io_bytes: int
     bw_bytes: float
     iops: float
-    runtime_ms: int
+    runtime_ms: int  # wall time of the measured I/O (the longest direction runtime), not fio's job_runtime
     direction_bw: dict[str, float]
     latency: dict[str, ClientLatency]
     options: dict[str, str]
@@ -75,14 +75,16 @@ def summarize_jobs(jobs: list[JobRecord], run: FioRun, name: str) -> ClientSumma
     for job in jobs:
         for key, value in job.options.items():
             options.setdefault(key, value)
-        runtime_ms = max(runtime_ms, job.job_runtime_ms)
+        # with group_reporting, job_runtime is summed over the group's numjobs (12 s for 4 jobs of 3 s);
+        # a direction's runtime is the wall time: job_runtime only for a job with no I/O at all
+        active = [stats for stats in job.directions.values() if stats.active]
+        runtime_ms = max(runtime_ms, max((s.runtime_ms for s in active), default=0) or job.job_runtime_ms)
         for ddir, stats in job.directions.items():
             if not stats.active:
                 continue
             direction_bw[ddir] += stats.bw_bytes
             io_bytes += stats.io_bytes
             iops += stats.iops
-            runtime_ms = max(runtime_ms, stats.runtime_ms)
             for kind, lat in stats.latency.items():
                 lat_parts[kind].append(lat)
     latency = {}

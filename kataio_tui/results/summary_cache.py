@@ -30,7 +30,7 @@ from kataio_tui.results.setfiles import CACHE_DIR, MANIFEST
 from kataio_tui.tomlfile import write_atomic
 
 CACHE_NAME = "summaries.json"
-FORMAT = 3  # bump when ClientSummary or the way files are summarised changes
+FORMAT = 4  # bump when ClientSummary or the way files are summarised changes
 RACY_NS = 2_000_000_000
 
 Stamp = list[int]  # [size, mtime_ns, inode]

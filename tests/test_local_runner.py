@@ -15,6 +15,7 @@ import pytest
 from conftest import run_fio
 from kataio_tui.fio.jobfile import FIO_ARGS, render_jobfile
 from kataio_tui.fio.reader import iter_documents, read_fio_output
+from kataio_tui.fio.summary import client_summaries
 from kataio_tui.model.plan import FioParams, Plan
 from kataio_tui.model.results import ScenarioKey
 from kataio_tui.results.store import ResultSet
@@ -299,3 +300,52 @@ def test_measured_start_skips_the_ramp(tmp_path):
     first = read_fio_output(data.split(b"\n}\n")[0] + b"\n}\n")
     job_start = first.timestamp_ms - max(d.runtime_ms for d in first.jobs[0].directions.values())
     assert 700 <= stream.measured_start_ms() - job_start <= 1500
+
+
+def test_phases_in_order_and_rates_never_negative(tmp_path):
+    """A scenario reports where it is (layout, start, ramp, measure, stop, save); across the reset of
+    fio's counters at the end of the ramp no rate goes negative; each client ends with its final
+    numbers from its result file."""
+    plan = small_plan(tmp_path, runtimes=["bare"], clients=[2])
+    plan.fio = FioParams(filesize="8m", runtime=2, ramp_time=1, numjobs=2, iodepth=4)
+    recorder = Recorder()
+    result = run_plan(plan, LocalRunner(state_root=tmp_path / "state"), recorder, threading.Event(),
+                      out_dir=tmp_path / "out")
+    assert result.status == "completed"
+    phases = [(p.phase, p.expected_s) for p in recorder.of(ev.ScenarioPhase)]
+    assert phases == [("layout", None), ("start", None), ("ramp", 1), ("measure", 2), ("stop", None),
+                      ("save", None)]
+    progress = recorder.of(ev.ClientProgress)
+    assert progress and all(p.iops >= 0 and p.bw_bytes >= 0 for p in progress)
+    (record,) = ResultSet.load(result.result_set.path).manifest.scenarios
+    for res in recorder.of(ev.ClientResult):
+        assert res.ok
+        name = f"client-{res.client}.json"
+        rel = next(f for f in record.files if f.endswith(name))
+        summaries = client_summaries(read_fio_output(result.result_set.read_raw(rel), name), name)
+        assert res.iops == sum(s.iops for s in summaries) > 0
+        assert res.bw_bytes == sum(s.bw_bytes for s in summaries) > 0
+    # the events come in the order the run went through them
+    kinds = [type(e).__name__ for e in recorder.events if not isinstance(e, ev.ClientProgress)]
+    assert kinds.index("ScenarioStarted") < kinds.index("ScenarioPhase") < kinds.index("ClientResult")
+
+
+def test_rates_start_afresh_when_fio_resets_its_counters(tmp_path):
+    """At the end of ramp_time fio resets its counters; just after a short ramp the totals can be as
+    large as before the reset, so only the measured start's jump tells. The first rate after the
+    reset is that document's own totals over its own runtime, never a difference across the reset."""
+    plan = small_plan(tmp_path)
+    plan.fio = FioParams(filesize="8m", runtime=2, ramp_time=1, numjobs=1, iodepth=4)
+    key = ScenarioKey("bare", "randread", 65536, 1)
+    (tmp_path / "job.fio").write_text(render_jobfile(plan, key))
+    data = run_fio([*FIO_ARGS, str(tmp_path / "job.fio")], cwd=tmp_path)
+    events: list = []
+    stream = ClientStream(key, 0, 3.0, events.append)
+    stream.feed(data)
+    runs = [read_fio_output(json.dumps(doc).encode()) for doc in iter_documents(data)]
+    starts = [r.timestamp_ms - r.jobs[0].directions["read"].runtime_ms for r in runs]
+    after = next(i for i in range(1, len(runs)) if starts[i] - starts[i - 1] > 500)  # the first after the reset
+    read = runs[after].jobs[0].directions["read"]
+    assert events[after].bw_bytes == read.io_bytes / (read.runtime_ms / 1000)
+    assert events[after].iops == read.total_ios / (read.runtime_ms / 1000)
+    assert all(e.iops >= 0 and e.bw_bytes >= 0 for e in events)

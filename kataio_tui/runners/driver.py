@@ -35,6 +35,7 @@ from kataio_tui.runners.events import (
     RunFinished,
     RunStarted,
     ScenarioFinished,
+    ScenarioPhase,
     ScenarioStarted,
 )
 
@@ -167,6 +168,7 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
             outcome = _run_one(plan, runner, key, jobfile, emit, cancel)
             if cancel.is_set() and outcome.status != "ok":
                 outcome.status = "interrupted"
+            emit(ScenarioPhase(key, "save"))
             record = ScenarioRecord(
                 runtime=key.runtime, pattern=key.pattern, block_size=key.block_size, clients=key.clients,
                 repeat=key.repeat, status=outcome.status, started=started,
@@ -190,8 +192,10 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
                 break
     except BaseException as exc:
         status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"
-        if isinstance(exc, KataioError):
-            emit(Failure(None, str(exc)))
+        if isinstance(exc, KataioError):  # e.g. no kubeconfig: the remedy travels with the message
+            diagnosis, remedy = getattr(exc, "diagnosis", None), getattr(exc, "remedy", None)
+            emit(Failure(None, str(exc), diagnosis if isinstance(diagnosis, str) else None,
+                         remedy if isinstance(remedy, str) else None))
         raise
     finally:
         try:

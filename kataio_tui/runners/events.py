@@ -30,6 +30,21 @@ class ScenarioStarted:
     expected_s: float | None = None  # ramp + runtime (+ layout when known)
 
 
+# What a running scenario is doing, in the order a local run goes through them (on Kubernetes the
+# pods start before their files are laid out). Consumers may ignore the event (older consumers do).
+PHASES = ("layout", "start", "ramp", "measure", "stop", "save")
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioPhase:
+    """The running scenario moved on to phase (one of PHASES); expected_s: how long it should take,
+    when known (ramp_time for ramp, runtime for measure)."""
+
+    key: ScenarioKey
+    phase: str
+    expected_s: float | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class ClientProgress:
     """One client's numbers at one status interval (rates are for the last interval)."""
@@ -45,11 +60,14 @@ class ClientProgress:
 
 @dataclass(frozen=True, slots=True)
 class ClientResult:
+    """A client ended: ok with its final numbers from its result file, or failed with message."""
+
     key: ScenarioKey
     client: int
     ok: bool
     bw_bytes: float = 0.0
     message: str | None = None
+    iops: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +97,8 @@ class RunFinished:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-Event = RunStarted | ScenarioStarted | ClientProgress | ClientResult | ScenarioFinished | Failure | RunFinished
+Event = (RunStarted | ScenarioStarted | ScenarioPhase | ClientProgress | ClientResult | ScenarioFinished | Failure
+         | RunFinished)
 Emit = Callable[[Event], None]
 
 

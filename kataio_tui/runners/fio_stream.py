@@ -14,6 +14,7 @@ from kataio_tui.runners.events import ClientProgress, Emit
 
 _DOC_START = re.compile(rb"^\{$", re.MULTILINE)
 _DOC_END = re.compile(rb"^\}$\n?", re.MULTILINE)
+RESET_JUMP_MS = 500  # the measured start moving later by more than this: fio reset its counters
 
 
 def _totals(run: FioRun) -> tuple[int, int, int]:
@@ -41,7 +42,7 @@ class ClientStream:
         self._emit = emit
         self._splitter = DocumentStream(source)
         self._source = source
-        self._prev: tuple[int, int, int] | None = None  # io_bytes, total_ios, timestamp_ms
+        self._prev: tuple[int, int, int, int] | None = None  # io_bytes, total_ios, timestamp_ms, measured start
         self._starts: list[int] = []  # timestamp_ms - measured runtime, per document
         self._job_start_ms: int | None = None  # from the first document (runtime counts from job start)
 
@@ -63,13 +64,18 @@ class ClientStream:
             if self._job_start_ms is None:
                 self._job_start_ms = now_ms - runtime_ms
         prev = self._prev
-        if prev is not None and io >= prev[0] and now_ms > prev[2]:
+        start = now_ms - runtime_ms
+        # fio resets its counters at the end of ramp_time: the measured start jumps forward (and the
+        # totals usually drop, but not always: just after a 1 s ramp they can be as large as before).
+        # A difference across the reset is meaningless (negative IOPS, near-zero bandwidth).
+        reset = prev is not None and (io < prev[0] or ios < prev[1] or start - prev[3] > RESET_JUMP_MS)
+        if prev is not None and not reset and now_ms > prev[2]:
             seconds = (now_ms - prev[2]) / 1000
             bw, iops = (io - prev[0]) / seconds, (ios - prev[1]) / seconds
         else:  # the first document, or the stats were reset at the end of ramp_time
             seconds = runtime_ms / 1000
             bw, iops = (io / seconds, ios / seconds) if seconds > 0 else (0.0, 0.0)
-        self._prev = (io, ios, now_ms)
+        self._prev = (io, ios, now_ms, start)
         # fio's own "elapsed" is rounded up to whole seconds; wall time since the job began is finer.
         elapsed = (now_ms - self._job_start_ms) / 1000 if self._job_start_ms is not None else runtime_ms / 1000
         remaining = max(0.0, self.expected_s - elapsed) if self.expected_s is not None else None

@@ -33,7 +33,7 @@ from kataio_tui.model.plan import Plan
 from kataio_tui.model.results import Provenance, ScenarioKey
 from kataio_tui.local.availability import RuntimeStatus, local_runtime_status, oci_tool
 from kataio_tui.runners.driver import ScenarioOutcome
-from kataio_tui.runners.events import ClientResult, Emit, serialized
+from kataio_tui.runners.events import ClientResult, Emit, ScenarioPhase, serialized
 from kataio_tui.runners.fio_errors import FioFailure, diagnose
 from kataio_tui.runners.fio_stream import ClientStream, start_skew_s
 from kataio_tui.runners.local_clients import BareClient, LocalClient, OciClient
@@ -137,6 +137,7 @@ class LocalRunner:
             d.mkdir(parents=True, exist_ok=True)
         safe_emit = serialized(emit)
         try:
+            safe_emit(ScenarioPhase(key, "layout"))
             layout = self._layout(plan, ctl / "job.fio", dirs, cancel)
             if cancel.is_set():
                 return ScenarioOutcome("interrupted")
@@ -236,6 +237,7 @@ class LocalRunner:
                      cancel: threading.Event) -> ScenarioOutcome:
         self._live = clients
         start_timeout = plan.timeouts.start
+        emit(ScenarioPhase(key, "start"))
         with ThreadPoolExecutor(max_workers=min(16, len(clients))) as pool:
             list(pool.map(lambda c: c.launch(start_timeout), clients))
             failed = [c for c in clients if c.launch_error]
@@ -248,16 +250,23 @@ class LocalRunner:
                                        diagnosis=f"{key.runtime} could not create the container",
                                        remedy="see the runtime's message; `kataio check` lists host problems")
             list(pool.map(lambda c: c.release(), clients))
-        deadline = time.monotonic() + plan.scenario_seconds() + plan.timeouts.scenario_grace
+        released = time.monotonic()
+        ramp, measuring = plan.fio.ramp_time, plan.fio.ramp_time <= 0
+        emit(ScenarioPhase(key, "measure", plan.fio.runtime) if measuring else ScenarioPhase(key, "ramp", ramp))
+        deadline = released + plan.scenario_seconds() + plan.timeouts.scenario_grace
         hung = False
         while not all(c.finished() for c in clients):
             if cancel.wait(0.1):
                 self._stop_all(plan)
                 return ScenarioOutcome("interrupted")
+            if not measuring and time.monotonic() - released >= ramp:
+                measuring = True
+                emit(ScenarioPhase(key, "measure", plan.fio.runtime))
             if time.monotonic() > deadline:
                 hung = True
                 self._stop_all(plan)
                 break
+        emit(ScenarioPhase(key, "stop"))
         for c in clients:
             c.join_output(5.0)
             c.cleanup()
@@ -291,8 +300,9 @@ class LocalRunner:
             if ok:
                 files.append((f"client-{c.index}.json", data))
                 good_streams.append(c.stream)
-                bw = sum(s.bw_bytes for s in client_summaries(run, f"client-{c.index}"))
-                emit(ClientResult(key, c.index, True, bw))
+                summaries = client_summaries(run, f"client-{c.index}")
+                emit(ClientResult(key, c.index, True, sum(s.bw_bytes for s in summaries),
+                                  iops=sum(s.iops for s in summaries)))
             else:
                 failure = diagnose(c.launch_error or c.stderr_text, errors)
                 if hung:

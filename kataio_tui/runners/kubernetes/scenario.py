@@ -28,7 +28,7 @@ from kataio_tui.model.plan import Plan
 from kataio_tui.model.results import ScenarioKey
 from kataio_tui.runners import fio_errors
 from kataio_tui.runners.driver import ScenarioOutcome
-from kataio_tui.runners.events import ClientResult, Emit
+from kataio_tui.runners.events import ClientResult, Emit, ScenarioPhase
 from kataio_tui.runners.fio_stream import ClientStream, start_skew_s
 from kataio_tui.runners.kubernetes import attach, gate, manifests
 from kataio_tui.runners.kubernetes.cleanup import delete_scenario
@@ -158,6 +158,7 @@ class ScenarioRun:
     def run(self) -> ScenarioOutcome:
         try:
             try:
+                self.emit(ScenarioPhase(self.key, "start"))
                 self._create()
                 self._await_gate()
             except StartFailure as exc:
@@ -169,6 +170,8 @@ class ScenarioRun:
             hung = self._await_end()
             if hung is None:
                 return ScenarioOutcome("interrupted")
+            if hung:
+                self.emit(ScenarioPhase(self.key, "stop"))
             return self._collect(hung)
         except KubernetesRunError as exc:
             return ScenarioOutcome("interrupted" if self.cancel.is_set() else "failed", failure=exc.reason,
@@ -343,6 +346,7 @@ class ScenarioRun:
                     raise self._not_started(not_started, start_timeout)
                 if not not_started and self.timings.running is None:
                     self.timings.running = max(c.running_at for c in self.clients) - self.t0  # type: ignore[type-var]
+                    self.emit(ScenarioPhase(self.key, "layout"))  # every pod runs: each lays out its files
                 slow = [c for c in self.clients if c.running_at is not None and not c.ready
                         and now - c.running_at > layout_timeout]
                 if slow:
@@ -433,13 +437,23 @@ class ScenarioRun:
 
     def _await_end(self) -> bool | None:
         """True when the run timed out, False when every client finished, None when cancelled."""
-        deadline = time.monotonic() + self.plan.scenario_seconds() + self.plan.timeouts.scenario_grace
+        released = time.monotonic()
+        deadline = released + self.plan.scenario_seconds() + self.plan.timeouts.scenario_grace
         all_finished_at: float | None = None
+        fio = self.plan.fio
+        measuring = fio.ramp_time <= 0
+        self.emit(ScenarioPhase(self.key, "measure", fio.runtime) if measuring
+                  else ScenarioPhase(self.key, "ramp", fio.ramp_time))
         with self.cond:
             while True:
                 if self.cancel.is_set():
                     return None
+                if not measuring and time.monotonic() - released >= fio.ramp_time:
+                    measuring = True
+                    self.emit(ScenarioPhase(self.key, "measure", fio.runtime))
                 if all(c.finished for c in self.clients):
+                    if all_finished_at is None:
+                        self.emit(ScenarioPhase(self.key, "stop"))
                     all_finished_at = all_finished_at or time.monotonic()
                     # give the log streams a moment to deliver their last bytes; _collect re-reads otherwise
                     if all(c.log_complete or c.follower is None for c in self.clients) or \
@@ -499,8 +513,9 @@ class ScenarioRun:
             if run is not None and not any(errors) and exit_ok and not hung:
                 files.append((f"client-{client.index}.json", data))
                 good.append(stream)
-                bw = sum(s.bw_bytes for s in client_summaries(run, f"client-{client.index}"))
-                self.emit(ClientResult(self.key, client.index, True, bw))
+                summaries = client_summaries(run, f"client-{client.index}")
+                self.emit(ClientResult(self.key, client.index, True, sum(s.bw_bytes for s in summaries),
+                                       iops=sum(s.iops for s in summaries)))
                 continue
             failure = fio_errors.diagnose(_non_json(bytes(stream.raw)), errors)
             if hung and not client.finished:

@@ -59,11 +59,16 @@ def _warn_problems(loaded) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from kataio_tui.results import report
 
+    if args.format == "csv":
+        from kataio_tui.results.loader import summarize_set
+
+        loaded = summarize_set(args.set)
+        _warn_problems(loaded)
+        sys.stdout.write(report.set_csv(loaded, args.baseline, args.latency))
+        return 0
     loaded, rows = _load_rows(args.set, args.baseline, (args.latency,))
     _warn_problems(loaded)
-    if args.format == "csv":
-        sys.stdout.write(report.to_csv(rows, args.latency))
-    elif args.format == "json":
+    if args.format == "json":
         meta = {"name": loaded.name, "path": str(loaded.path), "baseline": args.baseline,
                 "provenance": loaded.provenance, "problems": [str(p) for p in loaded.problems]}
         sys.stdout.write(report.to_json(rows, args.latency, meta) + "\n")

@@ -8,7 +8,8 @@ import io
 import json
 from dataclasses import dataclass
 
-from kataio_tui.results.tables import ScenarioRow, runtimes_in
+from kataio_tui.results.loaded import Scenarios
+from kataio_tui.results.tables import DEFAULT_BASELINE, ScenarioRow, build_rows, runtimes_in
 from kataio_tui.units import format_size
 
 BETTER, WORSE, SAME = "▲", "▼", "="
@@ -17,7 +18,7 @@ SAME_BAND = 5.0
 
 CSV_COLUMNS = (
     "runtime", "pattern", "block_size", "clients", "repeats", "status", "clients_reported",
-    "bw_mib_s", "iops", "pct_of_baseline", "client_bw_min_mib_s", "client_bw_max_mib_s",
+    "bw_mib_s", "iops", "pct_of_baseline", "baseline", "client_bw_min_mib_s", "client_bw_max_mib_s",
     "latency_kind", "p50_us", "p99_us", "mean_us", "latency_source", "start_skew_s", "flags",
 )
 
@@ -44,6 +45,14 @@ def trend_of(pct: float | None) -> str | None:
     if pct <= 100 - SAME_BAND:
         return WORSE
     return SAME
+
+
+def no_result_text(row: ScenarioRow) -> str:
+    """What a cell says for a scenario without a single client result: its status, or why an "ok"
+    scenario has none (its files are unreadable or missing), never "OK"."""
+    if row.status != "ok":
+        return row.status.upper()
+    return "UNREADABLE" if row.unreadable else "NO RESULT"
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -79,7 +88,7 @@ def bandwidth_tables(rows: list[ScenarioRow], baseline: str) -> list[Table]:
                 if row is None:
                     line.append(Cell("-"))
                 elif not row.clients_reported:
-                    line.append(Cell(row.status.upper(), WORSE))
+                    line.append(Cell(no_result_text(row), WORSE))
                 elif runtime == baseline or row.pct_of_baseline is None:
                     line.append(Cell(_fmt(row.bw_mib_s) + (" !" if row.flags else "")))
                 else:
@@ -149,15 +158,22 @@ def _row_record(row: ScenarioRow, kind: str) -> dict[str, object]:
     }
 
 
-def to_csv(rows: list[ScenarioRow], kind: str) -> str:
+def to_csv(rows: list[ScenarioRow], kind: str, baseline: str = DEFAULT_BASELINE) -> str:
+    """rows (their pct_of_baseline against baseline) as CSV, one line per scenario."""
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in rows:
         record = _row_record(row, kind)
+        record["baseline"] = baseline
         record["flags"] = "; ".join(row.flags)
         writer.writerow({k: "" if v is None else v for k, v in record.items()})
     return buf.getvalue()
+
+
+def set_csv(loaded: Scenarios, baseline: str, kind: str) -> str:
+    """The CSV of a result set: what `kataio report --format csv` prints and the TUI exports."""
+    return to_csv(build_rows(loaded, baseline, (kind,)), kind, baseline)
 
 
 def to_json(rows: list[ScenarioRow], kind: str, meta: dict[str, object]) -> str:

@@ -69,6 +69,7 @@ class ScenarioRow:
     diagnosis: str | None = None
     clients: list[ClientSummary] = field(default_factory=list)
     jobfile: str | None = None
+    unreadable: int = 0  # raw files of the scenario that could not be read
 
     def lat(self, kind: str) -> LatencyRow | None:
         return self.latency.get(kind)
@@ -154,7 +155,8 @@ def _row(key: RowKey, group: list[LoadedScenario], kinds: Iterable[str]) -> Scen
         lat = _latency(group, kind)
         if lat is not None:
             row.latency[kind] = lat
-    row.flags = _flags(row, sum(len(s.problems) for s in group))
+    row.unreadable = sum(len(s.problems) for s in group)
+    row.flags = _flags(row, row.unreadable)
     return row
 
 

@@ -5,15 +5,26 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from kataio_tui.errors import KataioError
+
 START_SCREENS = ("home", "browse", "checks", "plan", "run")
 
 
+THEME_HELP = ("theme name (kataio-dark, kataio-light, kataio-contrast, a Textual theme, or your own "
+              "in the config dir's themes/NAME.toml); persists like a choice made in the app")
+CONFIG_HELP = "settings file (default: the platform config dir's kataio/config.toml)"
+
+
+def add_top_level_options(parser: argparse.ArgumentParser) -> None:
+    """`kataio --theme NAME` and `kataio --config FILE` (no command: the TUI). Their own dests,
+    because a sub-command's defaults would overwrite a shared one."""
+    parser.add_argument("--theme", metavar="NAME", dest="top_theme", help=THEME_HELP)
+    parser.add_argument("--config", metavar="FILE", type=Path, dest="top_config", help=CONFIG_HELP)
+
+
 def _add_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--theme", metavar="NAME",
-                   help="theme name (kataio-dark, kataio-light, kataio-contrast, or any Textual theme); "
-                        "persists like a choice made in the app")
-    p.add_argument("--config", metavar="FILE", type=Path,
-                   help="settings file (default: the platform config dir's kataio/config.toml)")
+    p.add_argument("--theme", metavar="NAME", help=THEME_HELP)
+    p.add_argument("--config", metavar="FILE", type=Path, help=CONFIG_HELP)
     p.add_argument("--start", choices=START_SCREENS, help="screen to open first (default: home, or browse "
                                                           "when result sets are given)")
 
@@ -30,14 +41,17 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from kataio_tui import paths
     from kataio_tui.config import load_config, save_setting
 
-    config_path = getattr(args, "config", None) or paths.config_file()
+    config_path = getattr(args, "config", None) or getattr(args, "top_config", None) or paths.config_file()
     config = load_config(config_path)
-    theme = getattr(args, "theme", None)
+    theme = getattr(args, "theme", None) or getattr(args, "top_theme", None)
     from kataio_tui.tui.app import KataioApp
+    from kataio_tui.tui.themes import unknown_theme_message
 
     app = KataioApp(config=config, theme=theme, set_paths=list(getattr(args, "sets", []) or []),
                     config_path=config_path, start=getattr(args, "start", None))
-    if theme and theme in app.available_themes and theme != config.theme:
+    if theme and theme not in app.available_themes:
+        raise KataioError(f"--theme: {unknown_theme_message(theme, app.available_themes)}")
+    if theme and theme != config.theme:
         save_setting("theme", theme, config_path)
         config.theme = theme
     app.run()
@@ -46,7 +60,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
 def run_default(args: argparse.Namespace) -> int:
     """`kataio` with no command: the TUI on the bundled samples and the user's saved sets."""
-    return cmd_tui(argparse.Namespace(sets=[], theme=None, config=None, start=None))
+    return cmd_tui(argparse.Namespace(sets=[], theme=getattr(args, "top_theme", None),
+                                      config=getattr(args, "top_config", None), start=None))
 
 
 def run_plan_in_tui(plan, out: Path) -> int:

@@ -13,7 +13,9 @@ from textual.screen import Screen
 
 from kataio_tui.config import Config
 from kataio_tui.tui.commands import KataioCommands
-from kataio_tui.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes
+from kataio_tui.tui.message_log import MessageLog
+from kataio_tui.tui.remedies import for_tui
+from kataio_tui.tui.themes import DEFAULT_THEME, VARIABLE_DEFAULTS, load_themes, unknown_theme_message
 
 # mode -> (module under kataio_tui.tui.screens, class): imported on first use to keep startup short
 MODE_SCREENS = {
@@ -45,7 +47,7 @@ def _warm_imports() -> None:
 class KataioApp(App[None]):
     TITLE = "kataio"
     CSS_PATH = "app.tcss"
-    COMMANDS = App.COMMANDS | {KataioCommands}
+    COMMANDS = {KataioCommands}  # one provider: the app's own commands first, Textual's after them
     MODES = {mode: _lazy_screen(*where) for mode, where in MODE_SCREENS.items()}
     DEFAULT_MODE = "home"
     BINDINGS = [
@@ -58,6 +60,7 @@ class KataioApp(App[None]):
         Binding("5", "go('run')", "Run", id="app.run", show=False),
         Binding("ctrl+t", "next_theme", "Next theme", id="app.theme", show=False),
         Binding("f12", "screenshot", "SVG screenshot", id="app.screenshot", show=False),
+        Binding("m", "messages", "Messages", id="app.messages", show=False),
     ]
 
     def __init__(
@@ -85,6 +88,7 @@ class KataioApp(App[None]):
         self._theme_ready = False
         self._painted = False
         self._after_paint: list[Callable[[], object]] = []
+        self.message_log = MessageLog()
         super().__init__()
         themes, self.theme_problems = load_themes()
         self.kataio_themes = [t.name for t in themes]
@@ -92,8 +96,7 @@ class KataioApp(App[None]):
             self.register_theme(t)
         wanted = theme or self.config.theme or DEFAULT_THEME
         if wanted not in self.available_themes:
-            self.theme_problems.append(
-                f"theme {wanted!r} not found (available: {', '.join(sorted(self.available_themes))})")
+            self.theme_problems.append(unknown_theme_message(wanted, self.available_themes))
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
         if self.config.keymap:
@@ -102,8 +105,18 @@ class KataioApp(App[None]):
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Notifications carry paths, fio's and the API's words: plain text unless asked (a '[' in
-        them would be read as markup)."""
+        them would be read as markup). Every one is kept in the message log (m)."""
+        message = for_tui(message)  # the core's remedies name CLI flags; here, the TUI's actions
+        self.message_log.add(message, severity, title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: Textual's hint, without its markup (notifications here are plain text)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit the app (or q on Home)",
+                            title="Do you want to quit?")
+                return
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)
@@ -177,6 +190,12 @@ class KataioApp(App[None]):
 
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
+
+    def action_messages(self) -> None:
+        from kataio_tui.tui.screens.message_log import MessageLogScreen
+
+        if not isinstance(self.screen, MessageLogScreen):
+            self.push_screen(MessageLogScreen(self.message_log))
 
     def action_next_theme(self) -> None:
         names = self.kataio_themes or [self.theme]

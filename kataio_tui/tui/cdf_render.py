@@ -1,5 +1,6 @@
 """An ASCII latency CDF on a log axis with plotext 6 (no Textual): one series per runtime, each with
-its own marker and a legend, so it stays readable without colour.
+its own marker and a legend, so it stays readable without colour. Series are drawn in list order,
+so the last one is on top where curves overlap (the results view puts the baseline last).
 
 The x axis holds log10(latency) on a linear scale with tick labels at real values: a log-scaled
 axis is avoided on purpose (see the TUI notes: it transformed data in place in plotext 5).
@@ -21,6 +22,7 @@ class Series:
     label: str
     xs_us: Sequence[float]  # latency in microseconds, ascending
     ys: Sequence[float]  # cumulative fraction 0..1
+    marker: str = ""  # its marker (one of MARKERS); empty: by position in the list
 
 
 def format_us(us: float) -> str:
@@ -76,7 +78,7 @@ def render_cdf(series: Sequence[Series], width: int, height: int, title: str = "
         xs, ys = thin(s.xs_us, s.ys, max(width, 20))
         xs.insert(0, xs[0])  # the step up from 0 at the fastest bin
         ys.insert(0, 0.0)
-        signal = fig.signal(xs, ys, marker=MARKERS[i % len(MARKERS)])
+        signal = fig.signal(xs, ys, marker=s.marker or MARKERS[i % len(MARKERS)])
         signal.label(s.label)
         signal.lines(True)
         fig.draw(signal)

@@ -15,10 +15,11 @@ class WorkerMessage(Message, bubble=False):
 class WorkFailed(WorkerMessage, bubble=False):
     """Blocking work ended with an error a user can act on (a KataioError's one-line message)."""
 
-    def __init__(self, what: str, error: str) -> None:
+    def __init__(self, what: str, error: str, remedy: str | None = None) -> None:
         super().__init__()
         self.what = what
         self.error = error
+        self.remedy = remedy
 
 
 class Progress(WorkerMessage, bubble=False):

@@ -1,4 +1,10 @@
-"""What the results screen shows for the current choices, computed from scenario rows (no Textual)."""
+"""What the results screen shows for the current choices, computed from scenario rows (no Textual).
+
+The `/` filter narrows the tables: words naming a runtime keep that runtime's column (and the
+baseline's), the other words must appear in a row's pattern or client count ("rand", "x8").
+The CDF draws the baseline last, on top, so a runtime with the same curve cannot hide it; each
+runtime keeps its marker whatever is filtered or hidden.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,8 @@ from dataclasses import dataclass, field
 
 from kataio_tui.results.report import Table, bandwidth_tables, latency_tables
 from kataio_tui.results.tables import ScenarioRow, runtimes_in
+from kataio_tui.tui.cdf_render import MARKERS, Series
 from kataio_tui.units import format_size
-from kataio_tui.tui.cdf_render import Series
 
 KINDS = ("clat", "lat", "slat")
 KIND_NAMES = {"clat": "completion", "lat": "total", "slat": "submission"}
@@ -20,6 +26,8 @@ class Choice:
     clients: int
     kind: str = "clat"
     baseline: str = "bare"
+    filter_text: str = ""
+    hidden: set[str] = field(default_factory=set)  # runtimes left out of the CDF
 
 
 @dataclass
@@ -69,17 +77,55 @@ def find_row(rows: list[ScenarioRow], choice: Choice, runtime: str) -> ScenarioR
     return None
 
 
+def line_label(line: tuple[str, int]) -> str:
+    pattern, clients = line
+    return f"{pattern} {clients} x{clients}".lower()
+
+
+def split_filter(text: str, runtimes: list[str], lines: list[tuple[str, int]]) -> tuple[list[str], list[str]]:
+    """(words naming a runtime, the other words), lower case. A word in a row's label ("r" is in
+    "read" as in "runc") is a row word."""
+    names = [r.lower() for r in runtimes]
+    labels = [line_label(line) for line in lines]
+    words = text.lower().split()
+    runtime_words = [w for w in words if any(w in n for n in names) and not any(w in label for label in labels)]
+    return runtime_words, [w for w in words if w not in runtime_words]
+
+
+def line_matches(line: tuple[str, int], words: list[str]) -> bool:
+    label = line_label(line)
+    return all(w in label for w in words)
+
+
+def narrow_table(table: Table, keep_lines: list[int], keep_columns: list[int]) -> Table:
+    """table with only the rows at keep_lines and the columns at keep_columns."""
+    return Table(table.title, [table.headers[i] for i in keep_columns],
+                 [[table.rows[n][i] for i in keep_columns] for n in keep_lines], table.note)
+
+
 def build_view(rows: list[ScenarioRow], choice: Choice) -> View:
     block_rows = [r for r in rows if r.key.block_size == choice.block_size]
     if not block_rows:
         return View(None, None, [], [])
     bandwidth = bandwidth_tables(block_rows, choice.baseline)[0]
     latency = latency_tables(block_rows, choice.baseline, choice.kind)[0]
-    lines = list(dict.fromkeys((r.key.pattern, r.key.clients) for r in block_rows))
-    runtimes = runtimes_in(block_rows, choice.baseline)
+    all_lines = list(dict.fromkeys((r.key.pattern, r.key.clients) for r in block_rows))
+    all_runtimes = runtimes_in(block_rows, choice.baseline)
+    markers = {rt: MARKERS[i % len(MARKERS)] for i, rt in enumerate(all_runtimes)}
+    runtime_words, line_words = split_filter(choice.filter_text, all_runtimes, all_lines)
+    runtimes = [rt for i, rt in enumerate(all_runtimes)
+                if not runtime_words or i == 0 or any(w in rt.lower() for w in runtime_words)]
+    keep_lines = [n for n, line in enumerate(all_lines) if line_matches(line, line_words)]
+    lines = [all_lines[n] for n in keep_lines]
+    if choice.filter_text:
+        keep_columns = [0, 1, *(2 + all_runtimes.index(rt) for rt in runtimes)]
+        bandwidth = narrow_table(bandwidth, keep_lines, keep_columns)
+        latency = narrow_table(latency, keep_lines, keep_columns)
     series: list[Series] = []
     missing: list[str] = []
     for runtime in runtimes:
+        if runtime in choice.hidden:
+            continue
         row = find_row(block_rows, choice, runtime)
         lat = row.lat(choice.kind) if row else None
         if lat is None or lat.histogram is None or not lat.histogram.total:
@@ -87,10 +133,16 @@ def build_view(rows: list[ScenarioRow], choice: Choice) -> View:
                 missing.append(runtime)
             continue
         xs, ys = lat.histogram.cdf()
-        series.append(Series(runtime, xs, ys))
+        series.append(Series(runtime, xs, ys, markers[runtime]))
+    # the baseline last: drawn on top, so a runtime with the same curve cannot hide it
+    series.sort(key=lambda s: s.label == choice.baseline)
     title = f"{choice.kind} CDF, {choice.pattern} {format_size(choice.block_size)} x{choice.clients}"
     empty = ""
     if missing:
         empty = (f"no {choice.kind} histogram (json+ bins) for {', '.join(missing)}"
                  + ("; slat has bins only with slat_percentiles=1" if choice.kind == "slat" else ""))
+    elif runtimes and all(rt in choice.hidden for rt in runtimes):
+        empty = "every series is hidden (s chooses which to draw)"
+    if not lines:
+        empty = "no row matches the filter (esc clears it)"
     return View(bandwidth, latency, lines, runtimes, series, title, empty or "no scenario for this choice")

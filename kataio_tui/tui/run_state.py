@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kataio_tui.model.results import ScenarioKey
@@ -34,6 +34,9 @@ class ScenarioLive:
     bw_bytes: float | None = None
     start_skew_s: float | None = None
     started_at: float | None = None
+    phase: str | None = None  # layout, start, ramp, measure, stop, save (runners' ScenarioPhase)
+    phase_started: float | None = None
+    phase_expected_s: float | None = None
 
 
 @dataclass(slots=True)
@@ -72,8 +75,16 @@ class RunState:
             scenario = self._scenario(event.key)
             if scenario is not None and self.current is not None and scenario is self.scenarios[self.current]:
                 live = self.clients.setdefault(event.client, ClientLive(event.client))
+                if live.state != "running":
+                    return  # ended: its final numbers stay
+                # a rate is never negative (the runners say so; a stray value must not show as -23)
                 live.bw_bytes, live.iops, live.elapsed_s, live.io_bytes = (
-                    event.bw_bytes, event.iops, event.elapsed_s, event.io_bytes)
+                    max(0.0, event.bw_bytes), max(0.0, event.iops), event.elapsed_s, event.io_bytes)
+        elif isinstance(event, ev.ScenarioPhase):
+            scenario = self._scenario(event.key)
+            if scenario is not None:
+                scenario.phase, scenario.phase_started, scenario.phase_expected_s = (
+                    event.phase, now, event.expected_s)
         elif isinstance(event, ev.RunStarted):
             self.run_id, self.result_set, self.estimated_s = event.run_id, event.result_set, event.estimated_s
             self.scenarios = [ScenarioLive(k) for k in event.scenarios]
@@ -88,13 +99,16 @@ class RunState:
             live = self.clients.setdefault(event.client, ClientLive(event.client))
             live.state = "ok" if event.ok else "failed"
             live.message = event.message
-            if event.ok and event.bw_bytes:
-                live.bw_bytes = event.bw_bytes
+            if event.ok:  # the final numbers from its result file, not the last interval's
+                live.bw_bytes, live.iops = event.bw_bytes, event.iops
+            else:
+                live.bw_bytes = live.iops = 0.0
         elif isinstance(event, ev.ScenarioFinished):
             scenario = self._scenario(event.key)
             if scenario is not None:
                 scenario.state, scenario.bw_bytes, scenario.start_skew_s = (
-                    event.status, event.bw_bytes, event.start_skew_s)
+                    event.status, event.bw_bytes if event.status in ("ok", "partial") else None, event.start_skew_s)
+                scenario.phase = None
         elif isinstance(event, ev.Failure):
             self.failures.append(FailureNote(event.key, event.message, event.diagnosis, event.remedy))
         elif isinstance(event, ev.RunFinished):
@@ -110,14 +124,19 @@ class RunState:
             return self.scenarios[self.current]
         return next((s for s in self.scenarios if s.key == key), None)
 
+    def add_failure(self, note: FailureNote) -> None:
+        """A failure the runner did not emit (an error raised out of the run); once per message."""
+        with self._lock:
+            if not any(f.key == note.key and f.message == note.message for f in self.failures):
+                self.failures.append(note)
+                self.version += 1
+
     # ---- read side (UI thread) ---------------------------------------------------------------
 
     def snapshot(self) -> tuple[list[ClientLive], list[ScenarioLive], int]:
         with self._lock:
-            clients = [ClientLive(c.client, c.bw_bytes, c.iops, c.elapsed_s, c.io_bytes, c.state, c.message)
-                       for c in sorted(self.clients.values(), key=lambda c: c.client)]
-            scenarios = [ScenarioLive(s.key, s.state, s.expected_s, s.bw_bytes, s.start_skew_s, s.started_at)
-                         for s in self.scenarios]
+            clients = [replace(c) for c in sorted(self.clients.values(), key=lambda c: c.client)]
+            scenarios = [replace(s) for s in self.scenarios]
             return clients, scenarios, self.version
 
     def progress(self, now: float | None = None) -> tuple[float, float, float | None]:

@@ -19,6 +19,7 @@ class SetEntry:
     origin: str  # "sample", "user", "extra" or "command line"
     result_set: ResultSet | None
     error: str | None = None
+    source: Path | None = None  # the directory it was found under
 
     @property
     def name(self) -> str:
@@ -43,18 +44,28 @@ class SetEntry:
         return list(dict.fromkeys(s.runtime for s in self.result_set.manifest.scenarios))
 
     @property
-    def made_by(self) -> str:
-        return self.result_set.manifest.provenance.made_by if self.result_set else ""
-
-    @property
     def deletable(self) -> bool:
         """Bundled samples are part of the installation and are never deleted from the TUI."""
         return self.origin != "sample"
 
+    @property
+    def where(self) -> str:
+        """The path below the directory it was found under: the part that tells sets apart (every
+        user set lies under .../kataio/results, so the full path would match 'kata' everywhere)."""
+        if self.source is not None:
+            try:
+                relative = self.path.relative_to(self.source)
+            except ValueError:
+                relative = None
+            if relative is not None and str(relative) != ".":
+                return str(relative)
+        return self.path.name
+
     def matches(self, text: str) -> bool:
-        needle = text.lower()
-        haystack = " ".join([self.name, str(self.path), self.origin, self.made_by, *self.runtimes]).lower()
-        return all(word in haystack for word in needle.split())
+        """Every word is in the name, the path below its directory, the origin or a runtime (not in
+        boilerplate such as "made by kataio run", which every set shares)."""
+        haystack = " ".join([self.name, self.where, self.origin, *self.runtimes]).lower()
+        return all(word in haystack for word in text.lower().split())
 
 
 def source_dirs(extra: Iterable[Path] = (), command_line: Iterable[Path] = ()) -> list[tuple[Path, str]]:
@@ -75,9 +86,9 @@ def scan(dirs: list[tuple[Path, str]]) -> list[SetEntry]:
                 continue
             seen.add(path.resolve())
             if isinstance(found, ResultSet):
-                entries.append(SetEntry(path, origin, found))
+                entries.append(SetEntry(path, origin, found, source=directory))
             else:
-                entries.append(SetEntry(path, origin, None, str(found)))
+                entries.append(SetEntry(path, origin, None, str(found), source=directory))
     return entries
 
 

@@ -89,6 +89,12 @@ def load_theme(path: Path, validate: bool = True) -> Theme:
     return theme
 
 
+def unknown_theme_message(name: str, available) -> str:
+    """A theme that is not there: which are, and where the user's own go."""
+    return (f"theme {name!r} not found (available: {', '.join(sorted(available))}); your own themes go in "
+            f"{paths.config_dir() / 'themes'}/NAME.toml (see the README, Themes)")
+
+
 def theme_dirs() -> list[Path]:
     """Bundled themes, then the user's own (config dir/themes), which may override them by name."""
     return [paths.themes_dir(), paths.config_dir() / "themes"]

@@ -67,3 +67,20 @@ def test_first_paint_imports_no_heavy_module(tmp_path):
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == {"modules": []}
+
+
+def test_theme_and_config_work_without_the_tui_command():
+    args = build_parser().parse_args(["--theme", "kataio-light", "--config", "/x/c.toml"])
+    assert (args.top_theme, str(args.top_config)) == ("kataio-light", "/x/c.toml")
+    assert build_parser().parse_args(["--theme", "kataio-light", "tui"]).top_theme == "kataio-light"
+
+
+def test_unknown_theme_is_one_error_line_saying_where_themes_go(tmp_path):
+    env = {**os.environ, "KATAIO_CONFIG_DIR": str(tmp_path / "config"), "KATAIO_DATA_DIR": str(tmp_path / "d")}
+    for argv in (["--theme", "nope"], ["tui", "--theme", "nope"]):
+        proc = subprocess.run([kataio(), *argv], capture_output=True, text=True, env=env, timeout=30)
+        assert proc.returncode == 2
+        (line,) = proc.stderr.strip().splitlines()
+        assert line.startswith("kataio: error: --theme: theme 'nope' not found (available: ")
+        assert "kataio-dark" in line and f"{tmp_path / 'config' / 'themes'}/NAME.toml" in line
+    assert not (tmp_path / "config" / "config.toml").exists()  # nothing saved for a bad name

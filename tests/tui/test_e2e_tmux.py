@@ -74,14 +74,16 @@ def test_browse_open_tables_cdf_and_quit(terminal):
     assert "user" in browse
     terminal.keys("/", "t", "u", "i", "-", "s")
     terminal.wait_for("1 of ")
-    terminal.keys("Enter")
+    terminal.keys("Enter")  # applies the filter (back in the list) ...
+    terminal.wait_for("filter: 'tui-s'", "Browse result sets")
+    terminal.keys("Enter")  # ... and opens the set under the cursor
     tables = terminal.wait_for("Aggregate bandwidth, MiB/s, block size 64k (% of bare)", "clat latency p50 / p99")
     # better/worse by symbol (this set's gVisor reads beat bare: page cache, flagged with !)
     assert "▲" in tables and "▼" in tables and "!" in tables
-    terminal.keys("g")
+    terminal.keys("v")
     cdf = terminal.wait_for("clat CDF, read 64k x1", "* bare", "+ gvisor")
     assert "100%" in cdf and "1ms" in cdf and "Aggregate bandwidth" not in cdf
-    terminal.keys("k")
+    terminal.keys("l")
     terminal.wait_for("lat CDF, read 64k x1")
     terminal.keys("q", "q", "q")
     terminal.wait_for("KATAIO-EXIT=0", timeout=10)

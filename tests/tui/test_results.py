@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import subprocess
+
 from textual.widgets import DataTable
+from tui.test_cli import kataio
 from tui.tui_support import screen_text, settle
 
 from kataio_tui.results import report
@@ -44,7 +49,8 @@ async def test_cdf_has_one_marked_series_per_runtime_and_a_legend(make_app, user
     async with app.run_test(size=(120, 40)) as pilot:
         await open_results(pilot, app)
         plot = app.screen.query_one(CdfPlot)
-        assert [s.label for s in plot.series] == ["bare", "gvisor"]
+        # the baseline is drawn last (on top); each runtime keeps its marker
+        assert [(s.label, s.marker) for s in plot.series] == [("gvisor", MARKERS[1]), ("bare", MARKERS[0])]
         text = screen_text(app)
         assert "clat CDF, read 64k x1" in text
         assert f"{MARKERS[0]} bare" in text and f"{MARKERS[1]} gvisor" in text
@@ -57,14 +63,14 @@ async def test_choices_change_kind_pattern_block_and_follow_the_cursor(make_app,
     async with app.run_test(size=(120, 40)) as pilot:
         await open_results(pilot, app)
         screen = app.screen
-        await pilot.press("k")
+        await pilot.press("l")
         assert screen.choice.kind == "lat"
         assert "lat latency p50 / p99" in screen_text(app)
-        await pilot.press("k")
+        await pilot.press("l")
         assert screen.choice.kind == "slat"
         # slat has no bins without slat_percentiles=1: the plot says so instead of drawing nothing
         assert "no slat histogram" in screen_text(app)
-        await pilot.press("k", "down")
+        await pilot.press("l", "down")
         assert (screen.choice.pattern, screen.choice.clients) == ("read", 2)
         assert "clat CDF, read 64k x2" in screen_text(app)
         await pilot.press("p")
@@ -81,7 +87,7 @@ async def test_narrow_terminal_toggles_between_tables_and_cdf(make_app, user_set
         assert app.screen.has_class("narrow")
         assert "Aggregate bandwidth" in screen_text(app)
         assert "clat CDF" not in screen_text(app)
-        await pilot.press("g")
+        await pilot.press("v")
         await pilot.pause()
         text = screen_text(app)
         assert "clat CDF, read 64k x1" in text and "gvisor" in text
@@ -97,7 +103,7 @@ async def test_drill_into_clients_and_job_file(make_app, user_set):
         assert app.screen.__class__.__name__ == "ScenarioScreen"
         assert app.screen.row.key == ("gvisor", "read", 65536, 2)
         assert len(cells(app, "#clients")) == 2
-        await pilot.press("j")
+        await pilot.press("f")
         await settle(pilot)
         assert app.screen.__class__.__name__ == "JobFileScreen"
         jobfile = (user_set / "raw/gvisor/read/bs65536/c2/r0/job.fio").read_text()
@@ -110,13 +116,17 @@ async def test_export_csv_markdown_and_svg(make_app, user_set):
     app = make_app(start="browse")
     async with app.run_test(size=(120, 40)) as pilot:
         await open_results(pilot, app)
+        await pilot.press("B", "l")  # baseline gvisor, latency lat: the export follows the choices
         await pilot.press("x")
         await settle(pilot)
-        csv_text = (app.export_dir / "tui-sample-clat.csv").read_text()
-        rows = build_rows(load_set(user_set), "bare", ("slat", "clat", "lat"))
-        assert csv_text == report.to_csv(rows, "clat")
-        markdown = (app.export_dir / "tui-sample-clat.md").read_text()
-        assert "### Aggregate bandwidth, MiB/s, block size 64k (% of bare)" in markdown
+        csv_text = (app.export_dir / "tui-sample-lat.csv").read_text()
+        # byte for byte what `kataio report --format csv` prints for the same choices
+        cli = subprocess.run([kataio(), "report", str(user_set), "--format", "csv", "--baseline", "gvisor",
+                              "--latency", "lat"], capture_output=True, text=True, check=True, timeout=60)
+        assert csv_text == cli.stdout
+        assert next(csv.DictReader(io.StringIO(csv_text)))["baseline"] == "gvisor"
+        markdown = (app.export_dir / "tui-sample-lat.md").read_text()
+        assert "### Aggregate bandwidth, MiB/s, block size 64k (% of gvisor)" in markdown
         await pilot.press("f12")
         await pilot.pause()
         svgs = list(app.export_dir.glob("*.svg"))

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Input
-from tui.tui_support import SAMPLE_SET, settle
+from tui.tui_support import REPO, SAMPLE_SET, settle
 
 from kataio_tui.kube.kubeconfig import KubeContext
 from kataio_tui.tui import facts
 
 SIZES = [(80, 24), (120, 40)]
+LAB_SET = "lab-k8s-20261125-194812-b775"
 
 
 @pytest.fixture
@@ -65,10 +66,25 @@ def test_results(snap_compare, snap_app, size):
 def test_results_cdf_alone_at_80x24(snap_compare, snap_app):
     async def run_before(pilot):
         await _open_first(pilot)
-        await pilot.press("g")
+        await pilot.press("v")
         await pilot.pause()
 
     assert snap_compare(snap_app(start="browse"), terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.parametrize("size", [(100, 30), (120, 40)])
+def test_results_with_four_runtimes(snap_compare, snap_app, monkeypatch, tmp_path, size):
+    """The real lab set (bare, gVisor, Kata failing, runC): the tables keep their width, the CDF yields."""
+    shutil.copytree(REPO / "sample_results" / LAB_SET, tmp_path / "lab" / LAB_SET)
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"lab", "enter", "enter")
+        await settle(pilot)
+
+    app = snap_app(start="browse")
+    app.set_paths.append(Path("lab"))
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
 @pytest.mark.parametrize("theme", ["kataio-light", "kataio-contrast"])

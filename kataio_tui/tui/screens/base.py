@@ -36,7 +36,10 @@ class KataioScreen(Screen):
             when_painted(callback)
 
     def on_work_failed(self, message: WorkFailed) -> None:
-        self.notify(message.error, title=message.what, severity="error", timeout=10)
+        text = message.error
+        if message.remedy and message.remedy not in text:
+            text += f"; {message.remedy}"
+        self.notify(text, title=message.what, severity="error", timeout=10)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # an unexpected exception in a worker: shown, never a crash of the whole app

@@ -10,12 +10,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.tui.messages import SetDeleted, SetsScanned, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.screens.filtering import Filtering, filter_field
 from kataio_tui.tui.set_index import SORT_KEYS, SetEntry, scan, sort_entries, source_dirs
+from kataio_tui.tui.widgets.footer import KataioFooter
 from kataio_tui.tui.widgets.plain_table import PlainTable
 
 
@@ -41,16 +43,18 @@ def describe(entry: SetEntry) -> Text:
     return text
 
 
-class BrowseScreen(KataioScreen):
+class BrowseScreen(Filtering, KataioScreen):
     TITLE = "Browse result sets"
+    FILTER_TABLE = "#sets"
     BINDINGS = [
+        # most used first: the footer drops keys from the end when the terminal is narrow
         Binding("enter", "open", "Open", id="browse.open", priority=True),
+        Binding("slash", "filter", "Filter", id="browse.filter"),
         Binding("space", "mark", "Mark", id="browse.mark"),
         Binding("c", "compare", "Compare", id="browse.compare"),
+        Binding("s", "sort", "Sort", id="browse.sort"),
         Binding("i", "import", "Import", id="browse.import"),
         Binding("d", "delete", "Delete", id="browse.delete"),
-        Binding("slash", "filter", "Filter", id="browse.filter"),
-        Binding("s", "sort", "Sort", id="browse.sort"),
         Binding("r", "rescan", "Rescan", id="browse.rescan", show=False),
         Binding("escape", "clear_filter", "Clear filter", id="browse.clear_filter", show=False),
     ]
@@ -65,12 +69,12 @@ class BrowseScreen(KataioScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Input(placeholder="filter: words from name, path, origin, runtime", id="filter", classes="hidden")
+        yield filter_field("filter: words from name, path, origin, runtime")
         with Horizontal(id="panes"):
             yield PlainTable(id="sets", cursor_type="row", zebra_stripes=True)
             yield Static(id="set-detail", classes="detail")
         yield Static("", id="browse-status", classes="status", markup=False)
-        yield Footer(compact=True)
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#sets", DataTable)
@@ -110,7 +114,7 @@ class BrowseScreen(KataioScreen):
 
     def _refill(self) -> None:
         table = self.query_one("#sets", DataTable)
-        current = self.highlighted
+        current = self.highlighted.path if self.highlighted is not None else None
         shown = [e for e in self.entries if not self.filter_text or e.matches(self.filter_text)]
         self.shown = sort_entries(shown, self.sort_key)
         table.clear()
@@ -120,8 +124,10 @@ class BrowseScreen(KataioScreen):
             created = entry.created.strftime("%Y-%m-%d %H:%M") if entry.created else "unreadable"
             table.add_row(mark, name, created, entry.origin, str(entry.scenarios),
                           ",".join(entry.runtimes), key=str(entry.path))
-        if current is not None and current in self.shown:
-            table.move_cursor(row=self.shown.index(current))
+        # the same set stays under the cursor (after a visit, a rescan, a new filter or sort)
+        paths = [e.path for e in self.shown]
+        if current in paths:
+            table.move_cursor(row=paths.index(current), animate=False)
         filt = f"  filter: {self.filter_text!r}" if self.filter_text else ""
         marks = f"  marked: {len(self.marked)}/2" if self.marked else ""
         self.query_one("#browse-status", Static).update(
@@ -153,6 +159,9 @@ class BrowseScreen(KataioScreen):
         self.action_open()
 
     def action_open(self) -> None:
+        if self._filter_input().has_focus:  # enter in the filter applies it
+            self.apply_filter()
+            return
         entry = self.highlighted
         if entry is None:
             return
@@ -184,29 +193,8 @@ class BrowseScreen(KataioScreen):
 
         self.app.push_screen(CompareScreen(self.marked[0], self.marked[1]))
 
-    def action_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.remove_class("hidden")
-        field.focus()
-
-    def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id == "filter":
-            self.filter_text = event.value.strip()
-            self._refill()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "filter":
-            if not event.value.strip():
-                event.input.add_class("hidden")
-            self.query_one("#sets", DataTable).focus()
-
-    def action_clear_filter(self) -> None:
-        field = self.query_one("#filter", Input)
-        field.value = ""
-        field.add_class("hidden")
-        self.filter_text = ""
+    def refilter(self) -> None:
         self._refill()
-        self.query_one("#sets", DataTable).focus()
 
     def _set_sort(self, key: str) -> None:
         self.sort_key = key

@@ -1,9 +1,10 @@
 """Checks: the check engine in a worker with live per-check status; details, evidence and remedy of
-the selected check; re-run all or one; canary toggle; stop."""
+the selected check; re-run all or one; canary toggle; stop; a filter and a FAIL/WARN-only view."""
 
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from typing import Any
 
 from rich.text import Text
@@ -11,13 +12,17 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from kataio_tui.tui.messages import WorkerMessage
+from kataio_tui.tui.remedies import for_tui
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.screens.filtering import Filtering, filter_field, matches
+from kataio_tui.tui.widgets.footer import KataioFooter
 from kataio_tui.tui.widgets.plain_table import PlainTable
 
 STATE_TEXT = {"pending": "· waiting", "running": "… running"}
+PROBLEMS = ("FAIL", "WARN")
 
 
 class CheckProgress(WorkerMessage, bubble=False):
@@ -37,13 +42,17 @@ class ChecksDone(WorkerMessage, bubble=False):
         self.cancelled = cancelled
 
 
-class ChecksScreen(KataioScreen):
+class ChecksScreen(Filtering, KataioScreen):
     TITLE = "Checks"
+    FILTER_TABLE = "#checks"
     BINDINGS = [
         Binding("r", "rerun_all", "Re-run", id="checks.rerun"),
+        Binding("s", "stop", "Stop", id="checks.stop"),
+        Binding("slash", "filter", "Filter", id="checks.filter"),
+        Binding("f", "problems_only", "FAIL/WARN only", id="checks.problems"),
         Binding("e", "rerun_one", "Re-run this", id="checks.rerun_one"),
         Binding("t", "toggle_canary", "Canary on/off", id="checks.canary"),
-        Binding("s", "stop", "Stop", id="checks.stop"),
+        Binding("escape", "clear_filter", "Clear filter", id="checks.clear_filter", show=False),
     ]
 
     def __init__(self) -> None:
@@ -54,15 +63,18 @@ class ChecksScreen(KataioScreen):
         self.generation = 0
         self.running = False
         self._cancel = threading.Event()
+        self.problems_only = False
+        self.shown_keys: list[str] = []  # the table's rows, in order
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("", id="checks-summary", classes="info")
+        yield filter_field("filter: words from the check's title, id, status or finding")
         with Horizontal(id="panes"):
             yield PlainTable(id="checks", cursor_type="row", zebra_stripes=True)
             with VerticalScroll(id="check-detail-pane", classes="detail"):
                 yield Static("", id="check-detail")
-        yield Footer(compact=True)
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#checks", DataTable)
@@ -151,10 +163,33 @@ class ChecksScreen(KataioScreen):
         self.notify(f"canary pod {'on' if self.canary else 'off'} (r re-runs)", timeout=3)
         self._summary()
 
-    # ---- display -----------------------------------------------------------------------------
+    # ---- filter ------------------------------------------------------------------------------
 
     def _sorted_keys(self) -> list[str]:
-        return sorted(self.rows, key=lambda k: (self.rows[k]["pos"], k))
+        """The rows shown, in the checks' order: the filter and the FAIL/WARN-only view applied."""
+        keys = sorted(self.rows, key=lambda k: (self.rows[k]["pos"], k))
+        return [k for k in keys if self._shown(k)]
+
+    def _shown(self, key: str) -> bool:
+        row = self.rows[key]
+        result = row["result"]
+        if self.problems_only and (result is None or result.status.value not in PROBLEMS):
+            return False
+        if not self.filter_text:
+            return True
+        words = [key, row["check"].title, STATE_TEXT.get(row["state"], "")]
+        if result is not None:
+            words += [result.title, result.status.value, result.observed]
+        return matches(self.filter_text, words)
+
+    def refilter(self) -> None:
+        self._refill()
+
+    def action_problems_only(self) -> None:
+        self.problems_only = not self.problems_only
+        self._refill()
+
+    # ---- display -----------------------------------------------------------------------------
 
     def _refill(self) -> None:
         from kataio_tui.checks.render import status_text
@@ -162,7 +197,7 @@ class ChecksScreen(KataioScreen):
         table = self.query_one("#checks", DataTable)
         current = self._highlighted_key()
         table.clear()
-        keys = self._sorted_keys()
+        keys = self.shown_keys = self._sorted_keys()
         for key in keys:
             row = self.rows[key]
             result = row["result"]
@@ -175,7 +210,7 @@ class ChecksScreen(KataioScreen):
 
     def _highlighted_key(self) -> str | None:
         table = self.query_one("#checks", DataTable)
-        keys = self._sorted_keys()
+        keys = self.shown_keys
         if not keys or table.cursor_row is None or not 0 <= table.cursor_row < len(keys):
             return None
         return keys[table.cursor_row]
@@ -197,7 +232,7 @@ class ChecksScreen(KataioScreen):
             detail.update(Text(f"{row['check'].title}\n{STATE_TEXT[row['state']]}"))
             return
         text = Text.assemble((result.title, "bold"), f"  {result.id}\n", status_text(result.status), "\n\n")
-        text.append_text(result_details(result))
+        text.append_text(result_details(replace(result, remedy=for_tui(result.remedy))))
         detail.update(text)
 
     def _summary(self) -> None:
@@ -209,4 +244,9 @@ class ChecksScreen(KataioScreen):
         if waiting:
             line.append(f"  ({waiting} running or waiting; s stops)")
         line.append(f"  canary {'on' if self.canary else 'off'} (t)")
+        if self.problems_only or self.filter_text:
+            shown = len(self.shown_keys)
+            what = " and ".join(w for w in ("FAIL/WARN only (f)" if self.problems_only else "",
+                                            f"filter {self.filter_text!r} (esc)" if self.filter_text else "") if w)
+            line.append(f"\nshowing {shown} of {len(self.rows)}: {what}", style="bold")
         self.query_one("#checks-summary", Static).update(line)

@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.results.compare import Change, compare_rows
@@ -16,6 +16,7 @@ from kataio_tui.results.report import BETTER, SAME, SAME_BAND, WORSE
 from kataio_tui.units import format_size
 from kataio_tui.tui.messages import ComparisonReady, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.footer import KataioFooter
 from kataio_tui.tui.widgets.plain_table import PlainTable
 from kataio_tui.tui.widgets.report_table import trend_styles
 
@@ -26,8 +27,22 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:+.1f}%"
 
 
-def verdict(change: Change) -> str | None:
-    """One symbol for the scenario: worse when anything degraded by more than the same-band."""
+def _bw(value: float | None, present: bool) -> str:
+    if not present:
+        return "missing"
+    return "no result" if value is None else f"{value:,.1f}"
+
+
+MISSING_IN_B, NEW_IN_B = "missing", "new"  # a scenario only one side ran: no verdict
+
+
+def verdict(change: Change, in_a: bool = True, in_b: bool = True) -> str | None:
+    """One symbol for the scenario: worse when anything degraded by more than the same-band or B
+    ran it without a result; "missing"/"new" when only one set has it (nothing to compare)."""
+    if not in_b:
+        return MISSING_IN_B
+    if not in_a:
+        return NEW_IN_B
     if change.bw_a is not None and change.bw_b is None:
         return WORSE
     if change.worse_by > SAME_BAND:
@@ -42,7 +57,7 @@ def verdict(change: Change) -> str | None:
 class CompareScreen(KataioScreen):
     TITLE = "Compare"
     BINDINGS = [
-        Binding("k", "cycle_kind", "Latency kind", id="compare.kind"),
+        Binding("l", "cycle_kind", "Latency kind", id="compare.kind"),
         Binding("w", "worst_first", "Worst first", id="compare.sort"),
     ]
 
@@ -59,8 +74,9 @@ class CompareScreen(KataioScreen):
         yield Static(f"A {self.path_a}\nB {self.path_b}", id="compare-info", classes="info", markup=False)
         yield PlainTable(id="changes", cursor_type="row", zebra_stripes=True)
         yield Static("bandwidth: + is faster; latency: + is slower. ▲ B better, ▼ B worse by more than "
-                     f"{SAME_BAND:g} %, = within.", classes="hint")
-        yield Footer(compact=True)
+                     f"{SAME_BAND:g} % (or no result in B), = within; missing: not in B, new: only in B.",
+                     classes="hint")
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).loading = True
@@ -93,6 +109,7 @@ class CompareScreen(KataioScreen):
         if self.worst_first:
             changes.sort(key=lambda c: -c.worse_by)
         styles = trend_styles(self.app.theme_variables)
+        keys_a, keys_b = {r.key for r in self.rows_a}, {r.key for r in self.rows_b}
         table = self.query_one(DataTable)
         table.clear(columns=True)
         # the verdict first: it stays in view when the table is wider than the terminal
@@ -100,11 +117,12 @@ class CompareScreen(KataioScreen):
                      f"{self.kind} p50", f"{self.kind} p99"):
             table.add_column(name, key=name or "verdict")
         for c in changes:
-            mark = verdict(c)
+            in_a, in_b = c.key in keys_a, c.key in keys_b
+            mark = verdict(c, in_a, in_b)
             table.add_row(
                 Text(mark or "", style=styles.get(mark, styles[None])),
                 c.key.runtime, c.key.pattern, format_size(c.key.block_size), str(c.key.clients),
-                "-" if c.bw_a is None else f"{c.bw_a:,.1f}", "-" if c.bw_b is None else f"{c.bw_b:,.1f}",
+                _bw(c.bw_a, in_a), _bw(c.bw_b, in_b),
                 _pct(c.bw_pct), _pct(c.p50_pct), _pct(c.p99_pct),
             )
 

@@ -7,10 +7,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from kataio_tui.tui.messages import FactsGathered, SetsScanned
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.footer import KataioFooter
 from kataio_tui.tui.widgets.plain_table import PlainTable
 
 RECENT = 5
@@ -75,7 +76,7 @@ class HomeScreen(KataioScreen):
             yield Static(Text("Recent result sets", style="bold"), classes="table-title")
             yield PlainTable(id="recent", cursor_type="row", zebra_stripes=True)
             yield Static("", id="next-steps")
-        yield Footer(compact=True)
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#recent", DataTable)

@@ -10,13 +10,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, Header, Input, Label, Select, Static
+from textual.widgets import Header, Input, Label, Select, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.plan import PRESETS, Plan, load_plan, preset
 from kataio_tui.tui import plan_form as pf
 from kataio_tui.tui.messages import WorkerMessage, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.footer import KataioFooter
 
 
 class PlanLoaded(WorkerMessage, bubble=False):
@@ -74,7 +75,7 @@ class PlanScreen(KataioScreen):
                 if field.path == "runtimes":
                     yield Static("", id="runtimes-hint", classes="field-hint", markup=False)
                 yield Static("", id="err-" + _widget_id(field.path), classes="field-error", markup=False)
-        yield Footer(compact=True)
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         self._fill(self.plan)

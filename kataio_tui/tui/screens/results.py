@@ -1,5 +1,9 @@
 """Results: bandwidth and latency tables of one result set and the latency CDF of the chosen
-scenario; choose block size, pattern, clients, latency kind and baseline; drill in; export."""
+scenario; choose block size, pattern, clients, latency kind and baseline; filter the tables, choose
+the CDF's series; drill in; export.
+
+The tables never clip: they take the width they need, and the CDF gets the rest, or gives way
+entirely (v shows it) when less than PLOT_MIN_WIDTH columns are left."""
 
 from __future__ import annotations
 
@@ -8,21 +12,23 @@ import time
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.coordinate import Coordinate
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.results.tables import ScenarioRow, apply_baseline, runtimes_in
 from kataio_tui.units import format_size
 from kataio_tui.tui import results_view as rv
 from kataio_tui.tui.messages import Progress, SetLoaded, WorkFailed
-from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.screens.base import NARROW_BELOW, KataioScreen
+from kataio_tui.tui.screens.filtering import Filtering, filter_field
 from kataio_tui.tui.widgets import report_table
 from kataio_tui.tui.widgets.cdf_plot import CdfPlot
+from kataio_tui.tui.widgets.footer import KataioFooter
 from kataio_tui.tui.widgets.plain_table import PlainTable
 
 
@@ -32,12 +38,19 @@ def _cycle(values: list, current, step: int = 1):
     return values[(values.index(current) + step) % len(values)] if current in values else values[0]
 
 
-class ResultsScreen(KataioScreen):
+PLOT_MIN_WIDTH = 40  # narrower than this, a CDF on a log axis says little: the tables get the screen
+SCROLLBAR = 2  # the tables' vertical scrollbar
+
+
+class ResultsScreen(Filtering, KataioScreen):
     TITLE = "Results"
+    FILTER_TABLE = "#bw"
     BINDINGS = [
         Binding("enter", "drill", "Details", id="results.drill", priority=True),
-        Binding("k", "cycle_kind", "Latency kind", id="results.kind"),
-        Binding("g", "toggle_plot", "CDF/tables", id="results.graph"),
+        Binding("v", "toggle_plot", "CDF/tables", id="results.graph"),
+        Binding("l", "cycle_kind", "Latency kind", id="results.kind"),
+        Binding("slash", "filter", "Filter", id="results.filter"),
+        Binding("s", "series", "Series", id="results.series"),
         # shown in the status line instead of the footer, which has no room for them at 80 columns
         Binding("b", "cycle_block", "Block size", id="results.block", show=False),
         Binding("p", "cycle_pattern", "Pattern", id="results.pattern", show=False),
@@ -45,6 +58,7 @@ class ResultsScreen(KataioScreen):
         Binding("B", "cycle_baseline", "Baseline", id="results.baseline", show=False),
         Binding("x", "export", "Export", id="results.export"),
         Binding("r", "reload", "Reload", id="results.reload", show=False),
+        Binding("escape", "clear_filter", "Clear filter", id="results.clear_filter", show=False),
     ]
 
     def __init__(self, path: Path) -> None:
@@ -61,6 +75,7 @@ class ResultsScreen(KataioScreen):
         yield Header()
         yield Static(f"loading {self.path} ...", id="set-info", classes="info", markup=False)
         yield ProgressBar(id="load-progress", show_eta=False)
+        yield filter_field("filter: pattern or clients (rand, x8) and runtime names (kata)")
         with Horizontal(id="panes"):
             with VerticalScroll(id="tables"):
                 yield Static("", id="bw-title", classes="table-title")
@@ -71,7 +86,7 @@ class ResultsScreen(KataioScreen):
             with Vertical(id="plot-pane"):
                 yield CdfPlot(id="cdf")
         yield Static("", id="choice", classes="status")
-        yield Footer(compact=True)
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = str(self.path)
@@ -161,9 +176,33 @@ class ResultsScreen(KataioScreen):
                 f"▲ better / ▼ worse than {c.baseline} by 5 % or more, = within 5 %. {view.bandwidth.note}. "
                 f"{view.latency.note}.")
         self.query_one(CdfPlot).show(view.series, view.cdf_title, view.cdf_empty)
+        self._fit_panes()
         self.query_one("#choice", Static).update(
             f"block {format_size(c.block_size)} (b) | pattern {c.pattern} (p) | clients {c.clients} (n) | "
-            f"{c.kind} (k) | baseline {c.baseline} (B)")
+            f"{c.kind} (l) | baseline {c.baseline} (B)")
+
+    def _fit_panes(self) -> None:
+        """The tables take the width they need; the CDF the rest, or none when too little is left."""
+        view, tables = self.view, self.query_one("#tables")
+        if view is None or view.bandwidth is None or view.latency is None:
+            return
+        need = max(report_table.table_width(view.bandwidth), report_table.table_width(view.latency)) + SCROLLBAR
+        width = self.size.width
+        fits = width >= NARROW_BELOW and width - need >= PLOT_MIN_WIDTH
+        self.set_class(width >= NARROW_BELOW and not fits, "tables-only")
+        tables.styles.width = need if fits else "1fr"
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.call_after_refresh(self._fit_panes)
+
+    def refilter(self) -> None:
+        if self.choice is None:
+            return
+        self.choice.filter_text = self.filter_text
+        view = rv.build_view(self.rows, self.choice)
+        if view.lines and (self.choice.pattern, self.choice.clients) not in view.lines:
+            self.choice.pattern, self.choice.clients = view.lines[0]
+        self.refresh_view()
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
         table = event.data_table
@@ -238,8 +277,35 @@ class ResultsScreen(KataioScreen):
             yield (f"Pattern: {pattern}", "results", lambda p=pattern: self._choose(pattern=p))
         for runtime in runtimes_in(self.rows):
             yield (f"Baseline: {runtime}", "results", lambda r=runtime: self._choose(baseline=r))
+        for runtime in runtimes_in(self.rows):
+            shown = runtime not in self.choice.hidden
+            yield (f"CDF: {'hide' if shown else 'show'} {runtime}", "results",
+                   lambda r=runtime: self._toggle_series(r))
+
+    def _toggle_series(self, runtime: str) -> None:
+        if self.choice is not None:
+            self.choice.hidden ^= {runtime}
+            self.refresh_view(tables=False)
+
+    def action_series(self) -> None:
+        """Choose which runtimes the CDF draws."""
+        if self.choice is None or self.view is None:
+            return
+        from kataio_tui.tui.screens.series import SeriesScreen
+
+        runtimes = self.view.runtimes
+
+        def chosen(shown: list[str] | None) -> None:
+            if shown is not None and self.choice is not None:
+                self.choice.hidden = {rt for rt in runtimes if rt not in shown} | (self.choice.hidden - set(runtimes))
+                self.refresh_view(tables=False)
+
+        self.app.push_screen(SeriesScreen(runtimes, self.choice.hidden, self.choice.baseline), chosen)
 
     def action_drill(self) -> None:
+        if self._filter_input().has_focus:  # enter in the filter applies it
+            self.apply_filter()
+            return
         if self.choice is None or self.loaded is None:
             return
         runtime = self._selected_runtime()
@@ -252,7 +318,7 @@ class ResultsScreen(KataioScreen):
         self.app.push_screen(ScenarioScreen(row, self.loaded.result_set, self.choice.kind))
 
     def action_toggle_plot(self) -> None:
-        """Tables and CDF share the screen when wide; g shows one or the other in full."""
+        """Tables and CDF share the screen when wide; v shows one or the other in full."""
         self.toggle_class("show-plot")
 
     def action_reload(self) -> None:
@@ -276,7 +342,7 @@ class ResultsScreen(KataioScreen):
         try:
             directory.mkdir(parents=True, exist_ok=True)
             csv_path, md_path = directory / f"{name}-{kind}.csv", directory / f"{name}-{kind}.md"
-            write_atomic(csv_path, report.to_csv(self.rows, kind).encode("utf-8"))
+            write_atomic(csv_path, report.set_csv(self.loaded, baseline, kind).encode("utf-8"))
             write_atomic(md_path, markdown.encode("utf-8"))
         except OSError as exc:
             self.post_message(WorkFailed("export", f"{directory}: {exc.strerror or exc}"))

@@ -1,6 +1,8 @@
-"""Run (live): the scenario queue with states, per-client and aggregate bandwidth (redrawn twice
-a second from the folded event state), progress with elapsed and remaining time, the bandwidth
-table and CDF filling in as scenarios finish, failures with their diagnosis, stop with confirmation.
+"""Run (live): the scenario queue with states, what the running scenario is doing (layout, start,
+ramp, measure, stop, save), per-client and aggregate bandwidth (redrawn twice a second from the
+folded event state), progress with elapsed and remaining time, the bandwidth table and CDF filling
+in as scenarios finish, failures with their diagnosis and remedy (the newest always on screen, also
+one that ended the run before it started), stop with confirmation.
 
 The runner (local or Kubernetes: anything implementing the driver's ScenarioRunner) runs in a
 worker thread; cancel is a threading.Event the driver and runner honour, cleaning up on the way out.
@@ -18,18 +20,19 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, Header, ProgressBar, Static
+from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.plan import Plan
 from kataio_tui.runners import events as ev
 from kataio_tui.tui import results_view as rv
 from kataio_tui.tui.messages import WorkerMessage, WorkFailed
-from kataio_tui.tui.plan_form import format_duration
-from kataio_tui.tui.run_state import RunState
+from kataio_tui.tui.run_state import FailureNote, RunState
+from kataio_tui.tui.run_view import failures_text, latest_failure_text, mib, summary_text
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.widgets import report_table
 from kataio_tui.tui.widgets.cdf_plot import CdfPlot
+from kataio_tui.tui.widgets.footer import KataioFooter
 from kataio_tui.tui.widgets.plain_table import PlainTable
 
 REFRESH_S = 0.5  # fio reports once a second per client: two redraws a second show every update
@@ -51,15 +54,11 @@ class RowsSoFar(WorkerMessage, bubble=False):
         self.key = key
 
 
-def mib(bw_bytes: float | None) -> str:
-    return "-" if bw_bytes is None else f"{bw_bytes / 1048576:,.1f}"
-
-
 class RunScreen(KataioScreen):
     TITLE = "Run"
     BINDINGS = [
         Binding("s", "stop", "Stop", id="run.stop"),
-        Binding("g", "toggle_sofar", "Live/results", id="run.toggle"),
+        Binding("v", "toggle_sofar", "Live/results", id="run.toggle"),
         Binding("o", "open_set", "Open results", id="run.open"),
     ]
 
@@ -77,6 +76,7 @@ class RunScreen(KataioScreen):
         yield Header()
         yield Static("No run yet: plan one on the Plan screen (4), then press ctrl+r there.", id="run-summary",
                      classes="info")
+        yield Static("", id="run-problem")
         yield ProgressBar(id="run-progress", total=100, show_eta=False)
         with Horizontal(id="panes"):
             with Vertical(id="live"):
@@ -87,12 +87,13 @@ class RunScreen(KataioScreen):
                 yield Static("", id="sofar-title", classes="table-title")
                 yield PlainTable(id="sofar-bw", cursor_type="none", zebra_stripes=True)
                 yield CdfPlot(id="sofar-cdf")
-        yield Footer(compact=True)
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         self.query_one("#queue", DataTable).add_columns("scenario", "state", "MiB/s")
         self.query_one("#clients", DataTable).add_columns("client", "MiB/s now", "IOPS", "s", "state")
         self.query_one("#failures", Static).display = False
+        self.query_one("#run-problem", Static).display = False
         self.set_interval(REFRESH_S, self._redraw)
 
     def on_screen_resume(self) -> None:
@@ -116,7 +117,7 @@ class RunScreen(KataioScreen):
         self._queue_rows = 0
         self._drawn = {}
         self.query_one("#queue", DataTable).clear()
-        self.query_one("#failures", Static).display = False
+        self._show_failures()
         from kataio_tui.runners.factory import make_runner  # the runner for the plan's target, as `kataio run`
 
         factory = runner_factory or getattr(self.app, "runner_factory", None) or make_runner
@@ -138,7 +139,7 @@ class RunScreen(KataioScreen):
         try:
             run_plan(plan, factory(plan), emit, cancel, out_dir=out_dir or paths.results_dir())
         except KataioError as exc:
-            self.post_message(WorkFailed("run", str(exc)))
+            self.post_message(WorkFailed("run", str(exc), getattr(exc, "remedy", None)))
         finally:
             self.app.call_from_thread(self._ended)
 
@@ -157,6 +158,14 @@ class RunScreen(KataioScreen):
             self.notify(f"run {event.status}: {counts}" + (f"; {event.result_set}" if event.result_set else ""),
                         severity="information" if event.status == "completed" else "warning", timeout=10)
         self._redraw(force=True)
+
+    def on_work_failed(self, message: WorkFailed) -> None:
+        """An error that ended the run (often before it started: no kubeconfig, a plan the runner
+        refuses) stays on this screen with its remedy, not only in a toast."""
+        if message.what == "run":  # (the toast comes from KataioScreen's handler too)
+            self.state.add_failure(FailureNote(None, message.error, None, message.remedy))
+            self._show_failures()
+            self._redraw(force=True)
 
     def action_stop(self) -> None:
         if not self.active:
@@ -196,26 +205,12 @@ class RunScreen(KataioScreen):
 
     def _draw_summary(self, clients, scenarios) -> None:
         state = self.state
-        if state.status == "starting" and not self.active:
+        if state.status == "starting" and not self.active and not state.failures:
             return
-        done, total, remaining = state.progress()
+        done, total, _ = state.progress()
         bar = self.query_one("#run-progress", ProgressBar)
         bar.update(total=100, progress=100 * done / total if total else 0)
-        current = scenarios[state.current] if state.current is not None and scenarios else None
-        aggregate = sum(c.bw_bytes for c in clients if c.state == "running")
-        lines = Text()
-        lines.append(f"run {state.run_id or '(starting)'}", style="bold")
-        if state.result_set:
-            lines.append(f" -> {state.result_set}")
-        lines.append("\n")
-        if current is not None:
-            lines.append(f"scenario {state.current + 1}/{len(scenarios)}: {current.key.label()}  ")
-            lines.append(f"now {mib(aggregate)} MiB/s over {len(clients)} client(s)  ")
-        lines.append(f"elapsed {format_duration(state.elapsed_s)}")
-        if remaining is not None:
-            lines.append(f", remaining ~{format_duration(remaining)}")
-        lines.append(f"  [{state.status}]", style="bold")
-        self.query_one("#run-summary", Static).update(lines)
+        self.query_one("#run-summary", Static).update(summary_text(state, clients, scenarios))
 
     def _draw_queue(self, scenarios) -> None:
         table = self.query_one("#queue", DataTable)
@@ -254,16 +249,11 @@ class RunScreen(KataioScreen):
             table.update_cell(row, table.ordered_columns[column].key, value, update_width=True)
 
     def _show_failures(self) -> None:
-        text = Text()
-        for note in self.state.failures[-5:]:
-            text.append(f"✘ {note.key.label() if note.key else 'run'}: {note.message}\n", style="bold")
-            if note.diagnosis:
-                text.append(f"  diagnosis: {note.diagnosis}\n")
-            if note.remedy:
-                text.append(f"  remedy: {note.remedy}\n")
-        widget = self.query_one("#failures", Static)
-        widget.update(text)
-        widget.display = bool(self.state.failures)
+        failures = self.state.failures
+        for selector, text in (("#failures", failures_text), ("#run-problem", latest_failure_text)):
+            widget = self.query_one(selector, Static)
+            widget.update(text(failures) if failures else "")
+            widget.display = bool(failures)
 
     # ---- results so far ----------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.fio.summary import ClientSummary
@@ -17,6 +17,7 @@ from kataio_tui.results.tables import ScenarioRow
 from kataio_tui.units import format_size
 from kataio_tui.tui.messages import WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
+from kataio_tui.tui.widgets.footer import KataioFooter
 from kataio_tui.tui.widgets.plain_table import PlainTable
 
 
@@ -62,8 +63,8 @@ def summary_text(row: ScenarioRow, kind: str) -> Text:
 class ScenarioScreen(KataioScreen):
     TITLE = "Scenario"
     BINDINGS = [
-        Binding("j", "jobfile", "Job file", id="scenario.jobfile"),
-        Binding("k", "cycle_kind", "Latency kind", id="scenario.kind"),
+        Binding("f", "jobfile", "Job file", id="scenario.jobfile"),
+        Binding("l", "cycle_kind", "Latency kind", id="scenario.kind"),
         Binding("escape", "app.back", "Back", id="scenario.back", show=False),
     ]
 
@@ -77,7 +78,7 @@ class ScenarioScreen(KataioScreen):
         yield Header()
         yield Static(id="scenario-summary", classes="info")
         yield PlainTable(id="clients", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         self.sub_title = self.row.key.runtime
@@ -88,13 +89,14 @@ class ScenarioScreen(KataioScreen):
         self.query_one("#scenario-summary", Static).update(summary_text(self.row, self.kind))
         table = self.query_one(DataTable)
         table.clear(columns=True)
-        for name in ("client", "host", "MiB/s", "IOPS", "runtime ms", f"{self.kind} p50 µs",
+        # "wall s": how long the client's measured I/O ran (fio's job_runtime adds up its numjobs)
+        for name in ("client", "host", "MiB/s", "IOPS", "wall s", f"{self.kind} p50 µs",
                      f"{self.kind} p99 µs", "errors"):
             table.add_column(name, key=name)
         for client in sorted(self.row.clients, key=lambda c: c.name):
             p50, p99 = client_percentiles(client, self.kind)
             table.add_row(client.name, client.hostname or "-", _num(client.bw_mib_s), _num(client.iops, 0),
-                          str(client.runtime_ms), _num(p50), _num(p99),
+                          _num(client.runtime_ms / 1000, 2), _num(p50), _num(p99),
                           ",".join(map(str, client.errors)) or "-")
 
     def action_cycle_kind(self) -> None:
@@ -135,7 +137,7 @@ class JobFileScreen(Screen):
         yield Static(self.title_text, classes="info", markup=False)
         with VerticalScroll(id="jobfile"):
             yield Static(self.text, markup=False, id="jobfile-text")
-        yield Footer(compact=True)
+        yield KataioFooter()
 
     def on_mount(self) -> None:
         self.query_one("#jobfile").focus()

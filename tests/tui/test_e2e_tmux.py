@@ -1,5 +1,6 @@
-"""End to end: the installed `kataio` in a real terminal (tmux, 80x24): home, browse, open a set,
-read its tables, switch to the CDF, quit."""
+"""End to end: the installed `kataio` in a real terminal (tmux at 80x24, 100x30 and 120x40, with
+TERM=screen's 16 colours and NO_COLOR too): home, browse, open a set, read its tables, switch to the
+CDF, quit; a live run's phases, clients and failure; an error before a run starts."""
 
 from __future__ import annotations
 
@@ -53,17 +54,47 @@ class Terminal:
         tmux("kill-session", "-t", self.name)
 
 
-@pytest.fixture
-def terminal(tmp_path):
+TERMINALS = [  # (columns, rows, extra environment)
+    (80, 24, {"TERM": "xterm-256color"}),
+    (100, 30, {"TERM": "screen"}),
+    (120, 40, {"TERM": "xterm-256color", "NO_COLOR": "1"}),
+]
+
+
+def user_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     data = tmp_path / "data"
-    shutil.copytree(SAMPLE_SET, data / "results" / "tui-sample")
-    env = {"KATAIO_DATA_DIR": str(data), "KATAIO_CONFIG_DIR": str(tmp_path / "config"),
-           "HOME": str(tmp_path), "TERM": "xterm-256color", "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    if not (data / "results" / "tui-sample").exists():
+        shutil.copytree(SAMPLE_SET, data / "results" / "tui-sample")
+    return {"KATAIO_DATA_DIR": str(data), "KATAIO_CONFIG_DIR": str(tmp_path / "config"), "HOME": str(tmp_path),
+            "TERM": "xterm-256color", "PATH": os.environ.get("PATH", "/usr/bin:/bin"), **extra}
+
+
+def kataio_command() -> str:
     kataio = Path(sys.executable).with_name("kataio")
     assert kataio.exists(), "the package is installed with its kataio command"
-    term = Terminal([str(kataio)], env)
-    yield term
-    term.close()
+    return str(kataio)
+
+
+@pytest.fixture
+def open_terminal():
+    opened: list[Terminal] = []
+
+    def open_(command: list[str], env: dict[str, str], width: int = 80, height: int = 24) -> Terminal:
+        opened.append(Terminal(command, env, width, height))
+        return opened[-1]
+
+    yield open_
+    for term in opened:
+        term.close()
+
+
+@pytest.fixture
+def terminal(tmp_path, open_terminal):
+    return open_terminal([kataio_command()], user_env(tmp_path))
+
+
+def footer(screen: str) -> str:
+    return screen.rstrip("\n").splitlines()[-1].rstrip()
 
 
 def test_browse_open_tables_cdf_and_quit(terminal):
@@ -87,3 +118,82 @@ def test_browse_open_tables_cdf_and_quit(terminal):
     terminal.wait_for("lat CDF, read 64k x1")
     terminal.keys("q", "q", "q")
     terminal.wait_for("KATAIO-EXIT=0", timeout=10)
+
+
+@pytest.mark.parametrize(("width", "height", "extra"), TERMINALS)
+def test_footer_and_tables_fit_every_terminal(tmp_path, open_terminal, width, height, extra):
+    """The footer ends with the palette key (no '^p palettet'); the Results tables of four runtimes are
+    whole from 100 columns on. --theme works without the `tui` command and is kept."""
+    lab = "lab-k8s-20261125-194812-b775"  # bundled with kataio
+    env = user_env(tmp_path, **extra)
+    term = open_terminal([kataio_command(), "--theme", "kataio-light"], env, width, height)
+    home = term.wait_for("Recent result sets", "Next steps")
+    assert footer(home).endswith("▏^p palette"), footer(home)
+    term.keys("2")
+    browse = term.wait_for("Browse result sets", lab)
+    assert footer(browse).endswith("▏^p palette") and "? Help" in footer(browse), footer(browse)
+    term.keys("/", "l", "a", "b")
+    term.wait_for("filter: 'lab'", "1 of 3 set(s)")
+    term.keys("Enter")
+    term.wait_for("Browse result sets", "? Help")  # applied: back in the list
+    term.keys("Enter")
+    tables = term.wait_for("Aggregate bandwidth, MiB/s, block size 64k (% of bare)", "clat latency p50 / p99",
+                           "l Latency kind")  # the footer follows the screen a moment later
+    assert footer(tables).endswith("▏^p palette"), footer(tables)
+    if width >= 100:
+        header = next(line for line in tables.splitlines() if line.lstrip().startswith("pattern"))
+        assert header.split()[-4:] == ["bare", "gvisor", "kata-qemu", "runc"], header
+        assert "2,973.1 121% ▲" in tables  # the last column's cells are whole
+    term.keys("q", "q", "q")
+    term.wait_for("KATAIO-EXIT=0", timeout=10)
+    assert 'theme = "kataio-light"' in (tmp_path / "config" / "config.toml").read_text()
+
+
+PLAN = """format = 1
+name = "e2e"
+target = "local"
+runtimes = ["bare", "kata"]
+patterns = ["read"]
+block_sizes = ["64k"]
+clients = [8]
+directory = "{directory}"
+
+[fio]
+iodepth = 4
+numjobs = 1
+filesize = "8m"
+runtime = 3
+ramp_time = 1
+"""
+
+
+@pytest.mark.parametrize(("width", "height", "extra"), TERMINALS)
+def test_live_run_shows_phase_every_client_and_the_failure(tmp_path, open_terminal, width, height, extra):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN.format(directory=tmp_path / "fio"))
+    term = open_terminal([kataio_command(), "run", str(plan)], user_env(tmp_path, **extra), width, height)
+    live = term.wait_for("scenario 1/2 bare read 64k x8: measuring", "MiB/s from 8/8 clients", timeout=60)
+    rows = [line.split() for line in live.splitlines()]
+    assert [r[0] for r in rows if len(r) == 5 and r[0].isdigit() and r[-1] == "running"] == [str(i) for i in range(8)]
+    done = term.wait_for("[completed]", timeout=60)
+    # without pressing anything: the failure, why, and what to do
+    assert "✘ kata read 64k x8: runtime kata is unavailable on this host" in done
+    assert "remedy: install or fix the runtime" in done
+    assert footer(done).endswith("▏^p palette")
+    term.keys("q", "q")
+    term.wait_for("KATAIO-EXIT=0", timeout=15)
+
+
+def test_an_error_before_the_start_stays_after_its_toast(tmp_path, open_terminal):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN.format(directory=tmp_path / "fio").replace('target = "local"', 'target = "kubernetes"')
+                    .replace('["bare", "kata"]', '["runc"]').replace("[8]", "[1]"))
+    term = open_terminal([kataio_command(), "run", str(plan)], user_env(tmp_path))
+    term.wait_for("✘ run: no kubeconfig:", timeout=30)
+    time.sleep(11)  # longer than the toast (10 s): what stays is the screen's own
+    screen = term.screen()
+    assert "✘ run: no kubeconfig:" in screen and "remedy: start kataio with KUBECONFIG=FILE" in screen, screen
+    assert "--kubeconfig" not in screen
+    assert "the run failed before its first scenario" in screen
+    term.keys("q", "q")
+    term.wait_for("KATAIO-EXIT=0", timeout=15)

@@ -37,7 +37,8 @@ class Filtering:
     def action_filter(self) -> None:
         field = self._filter_input()
         field.remove_class("hidden")
-        field.focus()
+        # at once, not after the next refresh (Widget.focus): a key typed right after / is filter text
+        self.set_focus(field)  # type: ignore[attr-defined]
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == FILTER_ID:

@@ -102,7 +102,9 @@ def test_every_scenario_is_saved_with_its_job_file(tmp_path, fio_result):
     assert runner.closed_with == [False] and result.notes == ["closed"]
     kinds = [type(e).__name__ for e in events]
     assert kinds[0] == "RunStarted" and kinds[-1] == "RunFinished"
-    assert kinds[1:4] == ["ScenarioStarted", "ClientProgress", "ScenarioFinished"]
+    # the driver's own phase: saving, after the runner's events and before the scenario is finished
+    assert kinds[1:5] == ["ScenarioStarted", "ClientProgress", "ScenarioPhase", "ScenarioFinished"]
+    assert {e.phase for e in events if isinstance(e, ev.ScenarioPhase)} == {"save"}
     finished = [e for e in events if isinstance(e, ev.ScenarioFinished)]
     assert all(f.bw_bytes > 0 for f in finished)
     two = [f for f in finished if f.key.clients == 2]

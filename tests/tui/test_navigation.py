@@ -244,3 +244,19 @@ async def test_message_log_keeps_every_notification_with_its_time(make_app, user
         assert rows(app, "#messages")[0][3] == "arrives while the log is open"
         await pilot.press("escape")
         assert app.screen.__class__.__name__ == "BrowseScreen"
+
+
+async def test_keys_typed_right_after_slash_are_filter_text(make_app, three_sets):
+    """On a busy host the keys after / reach the table before the focus moves to the filter."""
+    from textual import events
+
+    app = make_app(start="browse")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one("#sets", DataTable).has_focus
+        for key, char in (("slash", "/"), ("l", "l"), ("a", "a")):  # as the terminal delivers them, at once
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        await pilot.press("b")
+        assert app.screen.query_one("#filter", Input).value == "lab"
+        assert [r[1] for r in rows(app, "#sets")] == [LAB_SET]

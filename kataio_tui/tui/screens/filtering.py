@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from textual import events
 from textual.widgets import DataTable, Input
 
 FILTER_ID = "filter"
 
 
 def filter_field(placeholder: str) -> Input:
-    return Input(placeholder=placeholder, id=FILTER_ID, classes="hidden")
+    # no select-on-focus: keys typed before the focus event lands would be replaced by the next one
+    return Input(placeholder=placeholder, id=FILTER_ID, classes="hidden", select_on_focus=False)
 
 
 def matches(text: str, fields: Iterable[str]) -> bool:
@@ -39,6 +41,25 @@ class Filtering:
         field.remove_class("hidden")
         # at once, not after the next refresh (Widget.focus): a key typed right after / is filter text
         self.set_focus(field)  # type: ignore[attr-defined]
+
+    def on_key(self, event: events.Key) -> None:
+        """Textual hands a key to the widget focused when it arrives and runs bindings after it has
+        bubbled up to the app: on a busy host the keys typed right after / were queued for the table
+        and would be lost. So / opens the filter here, on its way up, and printable keys that come
+        after it are filter text (the filter input stops the keys it takes: only such strays get here)."""
+        field = self._filter_input()
+        if self.focused is field:  # type: ignore[attr-defined]  # (has_focus follows a moment later)
+            if event.is_printable and event.character:
+                field.insert_text_at_cursor(event.character)
+                event.stop()
+        elif event.key in self._filter_keys():
+            event.stop()
+            self.action_filter()
+
+    def _filter_keys(self) -> set[str]:
+        """The keys bound to the filter (as rebound by the config's [keymap])."""
+        bindings = self.active_bindings.items()  # type: ignore[attr-defined]
+        return {key for key, active in bindings if active.binding.action == "filter"}
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == FILTER_ID:

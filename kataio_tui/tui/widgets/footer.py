@@ -13,16 +13,15 @@ from textual.app import ComposeResult
 from textual.events import Resize
 from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import (
-    FooterKey,  # the footer's own key widget (not re-exported)
-)
 
 
 def key_width(key: Widget) -> int:
-    """Cells a footer key takes: key, space, description, and its margin (compact style)."""
-    if not isinstance(key, FooterKey):
+    """Cells a footer key takes: key, space, description, and its margin (compact style). (Textual's
+    FooterKey is not exported: its attributes are read as they are.)"""
+    display, description = getattr(key, "key_display", None), getattr(key, "description", "")
+    if display is None:
         return 0
-    text = f"{key.key_display} {key.description}" if key.description else key.key_display
+    text = f"{display} {description}" if description else display
     return cell_len(text) + 1
 
 

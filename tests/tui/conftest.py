@@ -14,7 +14,7 @@ import pytest
 
 from kataio_tui import paths
 
-from tui.tui_support import SAMPLE_SET
+from tui.tui_support import REPO, SAMPLE_SET
 
 
 @pytest.fixture
@@ -58,3 +58,16 @@ def make_app(isolated: Path) -> Callable[..., object]:
 
     return make
 
+
+
+@pytest.fixture
+def checks_app(make_app, tmp_path):
+    """The app on the Checks screen, checking a copy of the vm-no-nested host tree (it FAILs some
+    Kata prerequisites and has no kubeconfig)."""
+    from kataio_tui.checks.options import CheckOptions
+
+    root = tmp_path / "vm-no-nested"
+    shutil.copytree(REPO / "tests" / "fixtures" / "hosts" / "vm-no-nested", root, symlinks=True)
+    app = make_app(start="checks")
+    app.check_options = CheckOptions(root=root)
+    return app

@@ -10,11 +10,9 @@ import shutil
 import pytest
 from textual.command import CommandList
 from textual.widgets import DataTable, Input
-from tui.test_checks_screen import HOSTS
 from tui.tui_support import REPO, SAMPLE_SET, screen_text, settle
 
 from kataio_tui import paths
-from kataio_tui.checks.options import CheckOptions
 from kataio_tui.tui.widgets.footer import KataioFooter, key_width
 
 LAB_SET = "lab-k8s-20261125-194812-b775"  # bundled: bare, gvisor, kata-qemu, runc
@@ -112,11 +110,8 @@ async def test_browse_cursor_stays_on_the_set_after_a_visit(make_app, three_sets
         assert app.screen.query_one("#sets", DataTable).cursor_row == 2
 
 
-async def test_checks_filter_and_fail_warn_only(make_app, tmp_path):
-    root = tmp_path / "vm-no-nested"
-    shutil.copytree(HOSTS / "vm-no-nested", root, symlinks=True)
-    app = make_app(start="checks")
-    app.check_options = CheckOptions(root=root)
+async def test_checks_filter_and_fail_warn_only(checks_app):
+    app = checks_app
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         everything = rows(app, "#checks")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable
 from tui.test_navigation import LAB_SET, rows
+from tui.test_results import open_results
 from tui.tui_support import REPO, screen_text, settle
 
 from kataio_tui import paths
@@ -18,19 +19,12 @@ from kataio_tui.tui.cdf_render import MARKERS
 from kataio_tui.tui.widgets.cdf_plot import CdfPlot
 
 
-async def open_set(pilot, app) -> None:
-    await settle(pilot)
-    await pilot.press("enter")
-    await settle(pilot)
-    assert app.screen.__class__.__name__ == "ResultsScreen"
-
-
 async def test_a_scenario_whose_only_file_is_unreadable_says_so(make_app, user_set):
     only = user_set / "raw/bare/read/bs4096/c1/r0/client0.json"
     only.write_text('{"fio version": "fio-3.33", "jobs": [')  # cut short, as a full disk leaves it
     app = make_app(start="browse")
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_set(pilot, app)
+        await open_results(pilot, app)
         await pilot.press("b")  # block size 4k: bare read x1 has only that file
         assert app.screen.choice.block_size == 4096
         (line,) = rows(app, "#bw")
@@ -43,7 +37,7 @@ async def test_drill_down_shows_each_clients_wall_time(make_app, user_set):
     """The recorded jobs ran 1 s with numjobs=2 and group_reporting: fio's job_runtime says 2000 ms."""
     app = make_app(start="browse")
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_set(pilot, app)
+        await open_results(pilot, app)
         await pilot.press("down", "right", "enter")  # read x2, gvisor
         await settle(pilot)
         assert app.screen.__class__.__name__ == "ScenarioScreen"
@@ -93,7 +87,7 @@ async def test_compare_marks_scenarios_missing_from_one_side_as_missing_not_wors
 async def test_cdf_draws_the_baseline_on_top_and_series_can_be_hidden(make_app, user_set):
     app = make_app(start="browse")
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_set(pilot, app)
+        await open_results(pilot, app)
         plot = app.screen.query_one(CdfPlot)
         assert [s.label for s in plot.series] == ["gvisor", "bare"]  # the baseline last: on top
         await pilot.press("s")
@@ -119,7 +113,7 @@ async def test_tables_never_clip_the_chart_yields(make_app, lab_set, size):
     takes what the tables leave."""
     app = make_app(start="browse")
     async with app.run_test(size=size) as pilot:
-        await open_set(pilot, app)
+        await open_results(pilot, app)
         await settle(pilot)
         for selector in ("#bw", "#lat"):
             table = app.screen.query_one(selector, DataTable)

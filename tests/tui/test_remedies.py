@@ -4,13 +4,10 @@ messages of the code that raises them, through the screens that show them."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
-from tui.test_checks_screen import HOSTS
 from tui.tui_support import REPO, settle
 
-from kataio_tui.checks.options import CheckOptions
 from kataio_tui.errors import KataioError
 from kataio_tui.model.plan import load_plan
 from kataio_tui.tui import remedies
@@ -49,11 +46,8 @@ def test_loading_a_missing_plan_names_the_plan_screens_actions(tmp_path):
     assert "choose the quick preset on Plan and save it there with ctrl+s" in shown and "kataio plan" not in shown
 
 
-async def test_checks_screen_shows_remedies_in_the_tuis_words(make_app, tmp_path, monkeypatch):
-    root = tmp_path / "vm-no-nested"
-    shutil.copytree(HOSTS / "vm-no-nested", root, symlinks=True)
-    app = make_app(start="checks")
-    app.check_options = CheckOptions(root=root)
+async def test_checks_screen_shows_remedies_in_the_tuis_words(checks_app):
+    app = checks_app
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen

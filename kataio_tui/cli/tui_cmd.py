@@ -45,12 +45,12 @@ def cmd_tui(args: argparse.Namespace) -> int:
     config = load_config(config_path)
     theme = getattr(args, "theme", None) or getattr(args, "top_theme", None)
     from kataio_tui.tui.app import KataioApp
-    from kataio_tui.tui.themes import unknown_theme_message
 
     app = KataioApp(config=config, theme=theme, set_paths=list(getattr(args, "sets", []) or []),
                     config_path=config_path, start=getattr(args, "start", None))
-    if theme and theme not in app.available_themes:
-        raise KataioError(f"--theme: {unknown_theme_message(theme, app.available_themes)}")
+    problem = app.theme_problem(theme) if theme else None
+    if problem:
+        raise KataioError(f"--theme: {problem}")
     if theme and theme != config.theme:
         save_setting("theme", theme, config_path)
         config.theme = theme

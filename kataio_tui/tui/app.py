@@ -95,8 +95,9 @@ class KataioApp(App[None]):
         for t in themes:
             self.register_theme(t)
         wanted = theme or self.config.theme or DEFAULT_THEME
-        if wanted not in self.available_themes:
-            self.theme_problems.append(unknown_theme_message(wanted, self.available_themes))
+        problem = self.theme_problem(wanted)
+        if problem:
+            self.theme_problems.append(problem)
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
         if self.config.keymap:
@@ -117,6 +118,10 @@ class KataioApp(App[None]):
                 self.notify(f"Press {key} to quit the app (or q on Home)",
                             title="Do you want to quit?")
                 return
+
+    def theme_problem(self, name: str) -> str | None:
+        """Why name cannot be used (which themes there are, where the user's own go), or None."""
+        return None if name in self.available_themes else unknown_theme_message(name, self.available_themes)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(VARIABLE_DEFAULTS)

@@ -8,6 +8,7 @@ import re
 from tui.tui_support import REPO
 
 from kataio_tui.config import SETTINGS, load_config
+from kataio_tui.tui.app import KataioApp
 from kataio_tui.tui.keymap import unknown_binding_ids
 
 
@@ -23,7 +24,7 @@ def test_readme_config_example_loads_and_names_every_setting(tmp_path):
     config = load_config(path)
     for name in SETTINGS:
         assert getattr(config, name), f"the README's example leaves out {name}"
-    assert unknown_binding_ids(config.keymap) == []
+    assert unknown_binding_ids(config.keymap, KataioApp) == []
     assert (REPO / "docs" / "tui.md").is_file()
 
 

@@ -26,7 +26,7 @@ def test_every_rewrite_still_matches_the_cores_wording():
 
 
 def test_no_kubeconfig_remedy_names_no_flag(monkeypatch, tmp_path):
-    from kataio_tui.checks.kube_connect import ClusterAccessError, connect
+    from kataio_tui.kube.connect import ClusterAccessError, connect
 
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)

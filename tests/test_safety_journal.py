@@ -13,7 +13,7 @@ from safety_procs import python_child
 from kataio_tui.errors import KataioError
 from kataio_tui.safety.journal import RunJournal, check_run_id, dead_runs, list_journals, read_journal
 from kataio_tui.safety.lockfile import LockHeld
-from kataio_tui.safety.reaper import clear, leftovers
+from kataio_tui.safety.reaper import clear, dead_leftovers, leftovers, reap
 
 
 @pytest.fixture
@@ -58,8 +58,11 @@ def test_a_dead_run_is_listed_with_what_it_left_and_a_torn_line_is_skipped(runs,
     [dead] = dead_runs(runs)
     assert dead.run_id == "r2" and not dead.alive
     assert leftovers(dead) == [f"data files: {data}"]
-    result = clear(dead)
+    assert [(v.run_id, left) for v, left in dead_leftovers(runs)] == [("r2", [f"data files: {data}"])]
+    result = reap(dead)
     assert result.removed == [f"data files: {data}"] and not data.exists()
+    assert list(runs.iterdir()) == []  # the journal went with what it listed
+    assert reap(dead) is None
 
 
 def test_a_journal_file_of_another_user_is_never_listed(runs, other_user):  # noqa: F811
@@ -74,3 +77,13 @@ def test_run_ids_are_plain_names():
         with pytest.raises(KataioError, match="is not a run id"):
             check_run_id(bad)
     assert check_run_id("20261202-044938-9bc2") == "20261202-044938-9bc2"
+
+
+def test_handlers_named_by_the_journal_are_loaded_and_others_refused(runs):
+    journal = RunJournal.begin("r3", directory=runs, handlers=["kataio_tui.safety.room", "os", "kataio_tui.nope"])
+    journal.record("path", path="/nonexistent/kataio-test-x", what="data files")
+    journal.lock.release(unlink=False)
+    [dead] = dead_runs(runs)
+    result = clear(dead)
+    assert result.problems == ["handler module 'os': not a kataio module; ignored",
+                               "handler module kataio_tui.nope: No module named 'kataio_tui.nope'"]

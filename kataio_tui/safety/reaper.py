@@ -2,11 +2,14 @@
 workers, a half-made container's runtime command), then containers, then paths. Used by the
 watchdog when kataio dies, by `kataio cleanup` and by `kataio run --resume`.
 
-Other kinds (the Kubernetes runner's objects) register a handler with register().
+Other kinds (the Kubernetes runner's objects) register a handler with register() in a module
+the journal names in its meta ``handlers`` (a list of kataio_tui module names): load_handlers()
+imports them, so the watchdog and `kataio cleanup` can remove those kinds too.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import shutil
@@ -19,7 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kataio_tui.safety.journal import MARKER_ENV, JournalView
+from kataio_tui.safety.journal import MARKER_ENV, JournalView, dead_runs
+from kataio_tui.safety.lockfile import FileLock
 
 Remove = Callable[[dict[str, Any]], str | None]  # removes one entry's thing; a problem, or None
 Present = Callable[[dict[str, Any]], bool]  # does it still exist?
@@ -197,6 +201,20 @@ register("path", Handler(remove_path, path_present, lambda e: f"{e.get('what') o
 
 # ---- a whole journal -----------------------------------------------------------------------------
 
+def load_handlers(view: JournalView) -> list[str]:
+    """Import the handler modules the journal names; problems (as text) for those that fail."""
+    problems = []
+    for name in view.meta.get("handlers") or []:
+        if not isinstance(name, str) or not re.fullmatch(r"kataio_tui(\.[a-z_][a-z0-9_]*)+", name):
+            problems.append(f"handler module {name!r}: not a kataio module; ignored")
+            continue
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            problems.append(f"handler module {name}: {exc}")
+    return problems
+
+
 def describe(entry: dict[str, Any]) -> str:
     handler = _HANDLERS.get(str(entry.get("kind")))
     return handler.describe(entry) if handler else f"{entry.get('kind')} (unknown kind)"
@@ -216,7 +234,7 @@ def clear(view: JournalView, exclude: tuple[int, ...] = ()) -> Cleared:
     """Kill the run's processes, then remove its entries newest first (containers before the
     bundles and directories they use)."""
     started = time.monotonic()
-    result = Cleared(processes_killed=kill_marked(view.run_id, exclude=exclude))
+    result = Cleared(processes_killed=kill_marked(view.run_id, exclude=exclude), problems=load_handlers(view))
     for entry in reversed(view.entries):
         handler = _HANDLERS.get(str(entry.get("kind")))
         if handler is None:
@@ -229,3 +247,29 @@ def clear(view: JournalView, exclude: tuple[int, ...] = ()) -> Cleared:
             result.removed.append(describe(entry))
     result.seconds = time.monotonic() - started
     return result
+
+
+def reap(view: JournalView) -> Cleared | None:
+    """Clear a dead run's journal and remove it, holding its lock meanwhile (so two cleaners never
+    work on one run). None when the run is alive again or its journal is gone; a journal whose
+    entries could not all be removed stays, for the next `kataio cleanup`."""
+    lock = FileLock.take_over(view.path, f"run {view.run_id}")
+    if lock is None:
+        return None
+    try:
+        result = clear(view)
+    except BaseException:
+        lock.release(unlink=False)
+        raise
+    lock.release(unlink=not result.problems)
+    return result
+
+
+def dead_leftovers(directory: Path | None = None) -> list[tuple[JournalView, list[str]]]:
+    """This user's dead runs that left something, each with what is left (for `kataio check`,
+    `kataio cleanup --dry-run` and the TUI's Home)."""
+    found = []
+    for view in dead_runs(directory):
+        load_handlers(view)
+        found.append((view, leftovers(view)))
+    return found

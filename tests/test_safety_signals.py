@@ -58,3 +58,31 @@ def test_bounded_reports_what_did_not_finish_within_the_budget():
     never.set()
     failing = bounded([("x", lambda: 1 / 0)], budget_s=5)
     assert failing.done == ["x"] and failing.problems == ["x: division by zero"] and not failing.unfinished
+
+
+INTERRUPTED = """
+    import sys, time
+    from pathlib import Path
+    from kataio_tui.safety.signals import InterruptOnSignals, SignalInterrupt, exit_status
+    try:
+        with InterruptOnSignals() as caught:
+            try:
+                print("ready", flush=True)
+                time.sleep(600)
+            finally:  # the probe container's removal, say
+                print("cleaning", flush=True)
+                for step in range(10):
+                    time.sleep(0.1)
+                Path(sys.argv[1]).write_text("cleaned")
+    except SignalInterrupt as exc:
+        sys.exit(exit_status(exc.signum))
+"""
+
+
+def test_the_first_signal_interrupts_and_later_ones_cannot_cut_the_finally_short(tmp_path):
+    child = python_child(INTERRUPTED, str(tmp_path / "done"))
+    child.send_signal(signal.SIGTERM)
+    assert child.stdout.readline().strip() == "cleaning"
+    child.send_signal(signal.SIGTERM)
+    child.send_signal(signal.SIGINT)
+    assert child.wait(60) == 143 and (tmp_path / "done").read_text() == "cleaned"

@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kataio_tui.local.cpuinfo import parse_cpuinfo
 from kataio_tui.local.oci import OciTool, force_delete, oci_config, remove_bundle, write_bundle
+from kataio_tui.safety.children import spawn
+from kataio_tui.safety.journal import RunJournal
+from kataio_tui.safety.state_dir import runs_dir
 
 OCI_BINARIES = {"runc": "runc", "crun": "crun", "gvisor": "runsc"}
 # runsc on a host without a CNI-configured network namespace must not try to set up networking,
@@ -105,7 +107,8 @@ def _kata_status(name: str) -> RuntimeStatus:
     return RuntimeStatus(name, True, f"ctr, containerd and {shim} found", version, {"shim": str(shim)})
 
 
-def local_runtime_status(name: str, probe: bool = False, state_dir: Path | None = None) -> RuntimeStatus:
+def local_runtime_status(name: str, probe: bool = False, state_dir: Path | None = None,
+                         journal: RunJournal | None = None) -> RuntimeStatus:
     """Whether ``name`` (bare, runc, crun, gvisor, kata, kata-<shim>) can run fio here, and why not."""
     fio = shutil.which("fio")
     if fio is None:
@@ -126,32 +129,48 @@ def local_runtime_status(name: str, probe: bool = False, state_dir: Path | None 
     details = {"binary": tool.binary, "flags": " ".join(tool.global_flags)}
     if not probe:
         return RuntimeStatus(name, True, f"{tool.binary} found (not probed)", version, details)
-    error = probe_oci(tool, state_dir)
+    error = probe_oci(tool, state_dir, journal)
     if error:
         return RuntimeStatus(name, False, f"{OCI_BINARIES[name]} cannot start a container here: {error}",
                              version, details)
     return RuntimeStatus(name, True, f"{OCI_BINARIES[name]} ran `fio --version` in a container", version, details)
 
 
-def probe_oci(tool: OciTool, state_dir: Path | None = None) -> str | None:
-    """Run `fio --version` in a throw-away container; the runtime's error text, or None if it worked."""
-    base = Path(tempfile.mkdtemp(prefix="kataio-probe-", dir=state_dir))
-    container_id = f"kataio-probe-{uuid.uuid4().hex[:8]}"
+def probe_oci(tool: OciTool, state_dir: Path | None = None, journal: RunJournal | None = None) -> str | None:
+    """Run `fio --version` in a throw-away container; the runtime's error text, or None if it worked.
+
+    The bundle goes in the private state directory (state_dir, default the runs directory) and,
+    like the container, into the journal (the run's, or the probe's own) before it is made."""
+    probe_id = f"kataio-probe-{uuid.uuid4().hex[:8]}"
+    own = RunJournal.begin(probe_id, kind="probe") if journal is None else None
+    journal = journal or own
+    assert journal is not None
+    base = (state_dir or runs_dir()) / probe_id
     bundle = base / "bundle"
+    base_entry = journal.record("path", path=str(base), what="probe bundle")
+    container_entry = journal.record("container", tool=[tool.binary, *tool.global_flags], container=probe_id)
     try:
+        base.mkdir(mode=0o700)
         (base / "ctl").mkdir()
         (base / "data").mkdir()
-        write_bundle(bundle, oci_config(["/usr/bin/fio", "--version"], base / "data", base / "ctl", "probe"))
+        write_bundle(bundle, oci_config(["/usr/bin/fio", "--version"], base / "data", base / "ctl", "probe",
+                                        env=journal.marker))
+        proc = spawn(tool.command("run", "--bundle", str(bundle), probe_id), marker=journal.marker,
+                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         try:
-            proc = subprocess.run(tool.command("run", "--bundle", str(bundle), container_id),
-                                  capture_output=True, text=True, timeout=PROBE_TIMEOUT_S,
-                                  stdin=subprocess.DEVNULL)
+            out, err = (b.decode("utf-8", errors="replace") for b in proc.communicate(timeout=PROBE_TIMEOUT_S))
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
             return f"`{tool.binary} run` did not finish within {PROBE_TIMEOUT_S:.0f} s"
-        if proc.returncode != 0 or not proc.stdout.startswith("fio-"):
-            text = (proc.stderr or proc.stdout).strip().splitlines()
+        if proc.returncode != 0 or not out.startswith("fio-"):
+            text = (err or out).strip().splitlines()
             return text[-1] if text else f"exit status {proc.returncode}"
         return None
     finally:
-        force_delete(tool, container_id)
+        force_delete(tool, probe_id)
+        journal.forget(container_entry)
         remove_bundle(base)
+        journal.forget(base_entry)
+        if own is not None:
+            own.finish()

@@ -49,8 +49,10 @@ def _bind(source: str, destination: str, readonly: bool) -> dict:
     return {"destination": destination, "type": "bind", "source": source, "options": options}
 
 
-def oci_config(args: list[str], data_dir: Path, ctl_dir: Path, hostname: str) -> dict:
-    """The config.json of one client container (OCI runtime spec 1.0)."""
+def oci_config(args: list[str], data_dir: Path, ctl_dir: Path, hostname: str,
+               env: dict[str, str] | None = None) -> dict:
+    """The config.json of one client container (OCI runtime spec 1.0); env: extra variables
+    (the run's marker, so that the host can find the container's processes)."""
     mounts = [
         {"destination": "/proc", "type": "proc", "source": "proc"},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
@@ -75,7 +77,8 @@ def oci_config(args: list[str], data_dir: Path, ctl_dir: Path, hostname: str) ->
             "terminal": False,
             "user": {"uid": 0, "gid": 0},
             "args": args,
-            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "TZ=UTC"],
+            "env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp", "TZ=UTC",
+                    *(f"{k}={v}" for k, v in (env or {}).items())],
             "cwd": BUNDLE_DATA,
             "capabilities": {k: list(_CAPS) for k in ("bounding", "effective", "permitted")},
             "noNewPrivileges": True,

@@ -38,6 +38,8 @@ from kataio_tui.runners.events import (
     ScenarioPhase,
     ScenarioStarted,
 )
+from kataio_tui.safety.lockfile import FileLock
+from kataio_tui.safety.room import describe_os_error
 
 
 @dataclass(slots=True)
@@ -90,8 +92,16 @@ class RunResult:
     notes: list[str]
 
 
+WRITER_LOCK = ".kataio-writer.lock"  # in the set: held by the one run that writes into it
+
+
 def new_run_id() -> str:
-    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+    return f"{datetime.now(timezone.utc):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+def lock_set(path: Path) -> FileLock:
+    """One writer per result set: raises LockHeld naming the run that writes into it now."""
+    return FileLock.acquire(Path(path) / WRITER_LOCK, f"result set {path}")
 
 
 def plan_of_set(result_set: ResultSet) -> Plan:
@@ -151,9 +161,20 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
     notes: list[str] = []
     status = "completed"
     result_set: ResultSet | None = None
+    writer: FileLock | None = None
     try:
+        if resume is not None:  # before anything is made: a second writer is refused here
+            writer = lock_set(resume)
+            clear = getattr(runner, "clear_dead_runs", None)
+            if clear is not None:
+                earlier = getattr(ResultSet.load(resume).manifest.provenance, "run_ids", [])
+                notes += clear(list(earlier))
         provenance = runner.prepare(plan, run_id)
-        result_set = _open_set(plan, provenance, out_dir, resume, run_id)
+        try:
+            result_set = _open_set(plan, provenance, out_dir, resume, run_id)
+        except OSError as exc:
+            raise KataioError(describe_os_error(exc.filename or out_dir or resume or ".", exc)) from None
+        writer = writer or lock_set(result_set.path)
         done = {s.key for s in result_set.manifest.scenarios if s.status == "ok"}
         todo = [k for k in plan.scenarios() if k not in done]
         skipped = len(plan.scenarios()) - len(todo)
@@ -175,7 +196,11 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
                 finished=datetime.now(timezone.utc), start_skew_s=outcome.start_skew_s,
                 failure=outcome.failure, diagnosis=outcome.diagnosis, remedy=outcome.remedy,
             )
-            result_set.add_scenario(record, outcome.files, jobfile)
+            try:
+                result_set.add_scenario(record, outcome.files, jobfile)
+            except OSError as exc:
+                raise KataioError(f"saving {key.label()}: {describe_os_error(exc.filename or result_set.path, exc)}"
+                                  "; this scenario was not recorded, the ones before it are saved") from None
             warm_cache(result_set)
             emit(ScenarioFinished(key, outcome.status, outcome.start_skew_s, aggregate_bw(outcome.files)))
             if outcome.status == "ok":
@@ -201,5 +226,7 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
         try:
             notes += runner.close(keep)
         finally:
+            if writer is not None:
+                writer.release()
             emit(RunFinished(status, result_set.path if result_set else None, completed, failed, tuple(notes)))
     return RunResult(status, result_set, completed, failed, skipped, notes)

@@ -6,19 +6,26 @@ every client parked, release them together, stream their ``--status-interval`` o
 ClientProgress events, keep each client's final json+ document as fio wrote it, and remove the
 containers. Data files stay for the run's next scenarios and are removed by :meth:`close`.
 
-Directories: ``<plan.directory>/kataio-<run id>/client-<i>/`` (data, fio's working directory);
-``<state>/<run id>/`` holds job files and OCI bundles (state: /run/kataio as root, else the
-temporary directory).
+Directories: ``<plan.directory>/kataio-<run id>/client-<i>/`` (data, fio's working directory),
+made exclusively with mode 0700 after plan.directory and every directory above it were checked
+(safety/trust.py: nobody else can swap them); ``<state>/runs/<run id>/`` holds job files and OCI
+bundles, in the user's private state directory (safety/state_dir.py).
+
+Nothing outlives the run: every directory and container is written into the run's journal
+before it is made (safety/journal.py), every process carries the run's marker and a parent-death
+signal (safety/children.py), and a watchdog process clears the journal if kataio dies, even by
+SIGKILL (safety/watchdog.py). Before the first scenario the room the data files need is compared
+with the free space; after each layout every data file is checked to be fully written.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import platform
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -38,16 +45,56 @@ from kataio_tui.runners.fio_errors import FioFailure, diagnose
 from kataio_tui.runners.fio_stream import ClientStream, start_skew_s
 from kataio_tui.runners.local_clients import BareClient, LocalClient, OciClient
 from kataio_tui.local.oci import force_delete, list_containers, remove_bundle
+from kataio_tui.safety.children import spawn
+from kataio_tui.safety.journal import RunJournal, dead_runs
+from kataio_tui.safety.private_dirs import ensure_private_dir, make_private_dir
+from kataio_tui.safety.reaper import reap
+from kataio_tui.safety.room import check_room, describe_os_error, free_bytes, human, unwritten
+from kataio_tui.safety.safe_write import write_new
+from kataio_tui.safety.state_dir import runs_dir
+from kataio_tui.safety.watchdog import Watchdog
 
 GVISOR_NOTE = ("gVisor (runsc) implements O_DIRECT and libaio inside its own kernel (the Sentry), not "
                "with the host's block layer: its numbers are not like-for-like with bare and runC.")
 
 
-def default_state_root() -> Path:
-    run = Path("/run")
-    if os.geteuid() == 0 and run.is_dir():
-        return run / "kataio"
-    return Path(tempfile.gettempdir()) / f"kataio-{os.geteuid()}"
+def data_bytes_needed(plan: Plan) -> int:
+    """What the data files of the largest scenario take (they stay for the run's next scenarios)."""
+    nrfiles = int(plan.fio.extra.get("nrfiles", 1) or 1)
+    return max(plan.clients) * plan.fio.numjobs * nrfiles * plan.fio.filesize
+
+
+def reads(pattern: str) -> bool:
+    """Does the fio pattern read (read, randread, rw, randrw, readwrite)? Those need the data
+    files written; writing patterns need them allocated only (fio lays those out with fallocate)."""
+    return "read" in pattern or pattern in ("rw", "randrw")
+
+
+def layout_problem(directory: Path, plan: Plan, data: bool) -> str | None:
+    """Why the data files fio laid out in directory cannot be measured (missing, short, sparse,
+    or with data=True only allocated), or None when every one is laid out."""
+    nrfiles = int(plan.fio.extra.get("nrfiles", 1) or 1)
+    try:
+        files = sorted(e.path for e in os.scandir(directory) if e.is_file(follow_symlinks=False))
+    except OSError as exc:
+        return describe_os_error(directory, exc)
+    if len(files) < plan.fio.numjobs * nrfiles:
+        return f"{directory}: {len(files)} data files laid out, {plan.fio.numjobs * nrfiles} expected"
+    for path in files:
+        problem = unwritten(path, plan.fio.filesize, data=data)
+        if problem:
+            return problem
+    return None
+
+
+def drop_unwritten(directory: Path, plan: Plan) -> None:
+    """Remove data files that a writing scenario left allocated but unwritten, so that fio lays
+    them out again, with data, for a reading one (reads of unwritten blocks never reach the disk)."""
+    if layout_problem(directory, plan, data=True) is None:
+        return
+    for entry in os.scandir(directory):
+        if entry.is_file(follow_symlinks=False):
+            os.unlink(entry.path)
 
 
 def _fs_type(path: Path) -> str | None:
@@ -76,12 +123,28 @@ def _os_name() -> str | None:
     return None
 
 
+def _with_room(failure: FioFailure, stderr: str, directory: Path) -> FioFailure:
+    """fio's message for a full or read-only target, with the directory and its free space."""
+    for code, words in ((errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only file system"),
+                        (errno.EDQUOT, "Disk quota exceeded")):
+        if words in stderr:
+            message = describe_os_error(directory, OSError(code, words))
+            if code != errno.ENOSPC and (free := free_bytes(directory)) is not None:
+                message += f" ({human(free)} free)"
+            return FioFailure(message, failure.diagnosis, failure.remedy)
+    return failure
+
+
 class LocalRunner:
     """ScenarioRunner for target = "local"."""
 
     def __init__(self, state_root: Path | None = None, probe: bool = True) -> None:
-        self.state_root = state_root or default_state_root()
+        self.state_root = state_root  # where run journals and control files go; None: runs_dir()
         self.probe = probe
+        self.journal: RunJournal | None = None
+        self.watchdog: Watchdog | None = None
+        self._data_entry: str | None = None
+        self._state_entry: str | None = None
         self.run_id = ""
         self.state: Path | None = None
         self.data_root: Path | None = None
@@ -96,15 +159,27 @@ class LocalRunner:
         if plan.target != "local":
             raise KataioError(f"the local runner cannot run a plan whose target is {plan.target!r}")
         self.run_id = run_id
-        self.state = self.state_root / run_id
-        self.state.mkdir(parents=True, exist_ok=True)
-        self.data_root = Path(plan.directory) / f"kataio-{run_id}"
+        runs = ensure_private_dir(self.state_root) if self.state_root else runs_dir()
+        check_room({plan.directory: data_bytes_needed(plan)})
+        self.journal = RunJournal.begin(run_id, directory=runs, target="local", plan=plan.name)
+        self.watchdog = Watchdog.start(self.journal)
+        self.state = runs / run_id
+        self._state_entry = self.journal.record("path", path=str(self.state), what="job files and bundles")
+        self.state.mkdir(mode=0o700)
+        data_root = Path(os.path.abspath(plan.directory)) / f"kataio-{run_id}"
+        self._data_entry = self.journal.record("path", path=str(data_root), what="data files")
         try:
-            self.data_root.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
+            self.data_root = make_private_dir(plan.directory, data_root.name)
+        except KataioError as exc:
+            self.journal.forget(self._data_entry)  # not ours: never remove it
+            self._data_entry = None
             raise KataioError(f"directory {plan.directory}: cannot create the clients' directories there: "
-                              f"{exc.strerror}") from None
-        self.status = {rt: local_runtime_status(rt, probe=self.probe, state_dir=self.state) for rt in plan.runtimes}
+                              f"{exc}") from None
+        if self.data_root != data_root:  # plan.directory reached through a link: record the real path
+            self.journal.forget(self._data_entry)
+            self._data_entry = self.journal.record("path", path=str(self.data_root), what="data files")
+        self.status = {rt: local_runtime_status(rt, probe=self.probe, state_dir=self.state, journal=self.journal)
+                       for rt in plan.runtimes}
         runtimes = {
             rt: {k: v for k, v in {"available": s.available, "reason": s.reason, "version": s.version,
                                    **s.details}.items() if v not in (None, "")}
@@ -130,20 +205,30 @@ class LocalRunner:
                                    remedy="install or fix the runtime, or remove it from the plan's runtimes")
         self._scenario += 1
         ctl = self.state / f"s{self._scenario}"
-        ctl.mkdir(parents=True, exist_ok=True)
-        (ctl / "job.fio").write_text(jobfile, encoding="utf-8")
         dirs = [self.data_root / f"client-{i}" for i in range(key.clients)]
-        for d in dirs:
-            d.mkdir(parents=True, exist_ok=True)
         safe_emit = serialized(emit)
         try:
             safe_emit(ScenarioPhase(key, "layout"))
+            try:  # in the run's private directories, which nobody else can enter
+                ctl.mkdir(mode=0o700)
+                write_new(ctl / "job.fio", jobfile.encode("utf-8"), mode=0o644)
+                for d in dirs:
+                    d.mkdir(mode=0o700, exist_ok=True)
+                    if reads(key.pattern):
+                        drop_unwritten(d, plan)
+            except OSError as exc:
+                raise KataioError(describe_os_error(exc.filename or ctl, exc)) from None
             layout = self._layout(plan, ctl / "job.fio", dirs, cancel)
             if cancel.is_set():
                 return ScenarioOutcome("interrupted")
             if layout is not None:
                 return ScenarioOutcome("failed", failure=f"laying out the data files: {layout.message}",
                                        diagnosis=layout.diagnosis, remedy=layout.remedy)
+            problem = next(filter(None, (layout_problem(d, plan, reads(key.pattern)) for d in dirs)), None)
+            if problem is not None:  # never measure a partial layout
+                return ScenarioOutcome("failed", failure=f"laying out the data files: {problem}",
+                                       diagnosis="the data files are not fully written",
+                                       remedy="make room on the target file system, or use a smaller fio.filesize")
             clients = self._clients(plan, key, ctl, dirs, safe_emit)
             return self._run_clients(plan, key, clients, safe_emit, cancel)
         finally:
@@ -152,33 +237,69 @@ class LocalRunner:
             self._live = []
             shutil.rmtree(ctl, ignore_errors=True)
 
+    def clear_dead_runs(self, run_ids: list[str]) -> list[str]:
+        """Before a resume: remove what the set's earlier runs left if they died (their journals'
+        locks are free); notes saying what was removed."""
+        runs = ensure_private_dir(self.state_root) if self.state_root else runs_dir()
+        notes = []
+        for view in dead_runs(runs):
+            if view.run_id in run_ids:
+                result = reap(view)
+                if result is not None and (result.removed or result.processes_killed):
+                    notes.append(f"removed what the interrupted run {view.run_id} left: "
+                                 + ", ".join(result.removed or [f"{result.processes_killed} processes"]))
+                if result is not None:
+                    notes += [f"run {view.run_id}: {p}" for p in result.problems]
+        return notes
+
     def close(self, keep_files: bool) -> list[str]:
         notes: list[str] = []
+        problems: list[str] = []
         for client in self._live:
             client.cleanup()
         self._live = []
         for name in {rt for rt in self.status if oci_tool(rt) is not None}:
             tool = oci_tool(name)
+            assert tool is not None
             for cid in list_containers(tool):
                 if cid.startswith(f"kataio-{self.run_id}-"):
                     force_delete(tool, cid)
                     notes.append(f"removed leftover container {cid} ({name})")
         if self.state is not None:
             remove_bundle(self.state)
+            if self.state.exists():
+                problems.append(f"{self.state}: could not be removed")
         if self.data_root is not None and self.data_root.exists():
             if keep_files:
                 notes.append(f"data files kept in {self.data_root}")
+                if self.journal is not None and self._data_entry is not None:
+                    self.journal.forget(self._data_entry)  # kept on purpose: not a leftover
             else:
                 shutil.rmtree(self.data_root, ignore_errors=True)
-        return notes
+                if self.data_root.exists():
+                    problems.append(f"{self.data_root}: could not be removed")
+        self._end_journal(problems)
+        return notes + [f"left behind (`kataio cleanup` retries): {p}" for p in problems]
+
+    def _end_journal(self, problems: list[str]) -> None:
+        if self.watchdog is not None:
+            self.watchdog.stop()
+            self.watchdog = None
+        if self.journal is not None:
+            if problems:
+                self.journal.lock.release(unlink=False)  # a dead run's journal, for `kataio cleanup`
+            else:
+                self.journal.finish()
+            self.journal = None
 
     # ---- steps -----------------------------------------------------------------------------
 
 
     def _layout(self, plan: Plan, jobfile: Path, dirs: list[Path], cancel: threading.Event) -> FioFailure | None:
         """Create every client's data files before the measured start (fio --create_only=1)."""
-        procs = [subprocess.Popen([self._fio, *LAYOUT_ARGS, str(jobfile)], cwd=d, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        marker = self.journal.marker if self.journal else None
+        procs = [spawn([self._fio, *LAYOUT_ARGS, str(jobfile)], marker=marker, cwd=d, stdin=subprocess.DEVNULL,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
                  for d in dirs]
         deadline = time.monotonic() + plan.timeouts.scenario_grace
         timed_out = False
@@ -205,9 +326,9 @@ class LocalRunner:
             return FioFailure(f"did not finish within timeouts.scenario_grace = {plan.timeouts.scenario_grace:g} s",
                               "laying out the files is too slow",
                               "raise timeouts.scenario_grace or use a smaller fio.filesize")
-        for p, err in zip(procs, errors):
+        for p, err, d in zip(procs, errors, dirs):
             if p.returncode != 0:
-                return diagnose(err)
+                return _with_room(diagnose(err), err, d)
         return None
 
     def _clients(self, plan: Plan, key: ScenarioKey, ctl: Path, dirs: list[Path], emit: Emit) -> list[LocalClient]:
@@ -217,7 +338,7 @@ class LocalRunner:
         for i, d in enumerate(dirs):
             stream = ClientStream(key, i, expected, emit, source=f"{key.label()} client {i}")
             if key.runtime == "bare":
-                clients.append(BareClient(i, stream, self._fio, ctl / "job.fio", d))
+                clients.append(BareClient(i, stream, self._fio, ctl / "job.fio", d, journal=self.journal))
             elif key.runtime.startswith("kata"):
                 from kataio_tui.runners.local_kata import KataClient, kata_runtime_type
 
@@ -228,7 +349,7 @@ class LocalRunner:
                                           ctl / f"bundle-{i}", ctl, d))
             elif tool is not None:
                 cid = f"kataio-{self.run_id}-s{self._scenario}-c{i}"
-                clients.append(OciClient(i, stream, tool, cid, ctl / f"bundle-{i}", ctl, d))
+                clients.append(OciClient(i, stream, tool, cid, ctl / f"bundle-{i}", ctl, d, journal=self.journal))
             else:
                 raise KataioError(f"runtime {key.runtime} has no local client implementation here")
         return clients
@@ -305,6 +426,8 @@ class LocalRunner:
                                   iops=sum(s.iops for s in summaries)))
             else:
                 failure = diagnose(c.launch_error or c.stderr_text, errors)
+                if c.data_dir is not None:
+                    failure = _with_room(failure, c.stderr_text, c.data_dir)
                 if hung:
                     failure = FioFailure(f"did not finish within ramp + runtime + timeouts.scenario_grace "
                                          f"({plan.scenario_seconds() + plan.timeouts.scenario_grace:g} s); "

@@ -1,6 +1,8 @@
 """Local fio clients: a bare process or an OCI container, launched parked and released together.
 
-Both kinds follow the same life: ``launch`` (the client exists but fio has not begun), ``release``
+Every process is spawned with the run's marker and a parent-death signal (safety/children.py),
+and a container is written into the run's journal before it is created, so neither outlives
+kataio. Both kinds follow the same life: ``launch`` (the client exists but fio has not begun), ``release``
 (fio begins), reader threads feed fio's stdout to a ClientStream, ``stop`` ends it at once,
 ``cleanup`` removes what is left. Parking is what synchronises the clients' start:
 - bare: fio is exec'd by ``sh`` after a line arrives on its stdin; releasing N clients is N
@@ -21,6 +23,8 @@ from pathlib import Path
 from kataio_tui.fio.jobfile import FIO_ARGS
 from kataio_tui.runners.fio_stream import ClientStream
 from kataio_tui.local.oci import BUNDLE_CTL, OciTool, force_delete, oci_config, run_tool, write_bundle
+from kataio_tui.safety.children import spawn
+from kataio_tui.safety.journal import RunJournal
 
 # `read` waits for the release line; "$@" passes fio's argv through untouched (no interpolation).
 _PARK = 'read _release && exec "$@"'
@@ -40,12 +44,15 @@ def _pump(pipe, sink) -> None:
 class LocalClient:
     """Common parts: the reader threads and the collected stderr."""
 
-    def __init__(self, index: int, stream: ClientStream) -> None:
+    def __init__(self, index: int, stream: ClientStream, journal: RunJournal | None = None) -> None:
         self.index = index
         self.stream = stream
+        self.journal = journal
+        self.marker = journal.marker if journal else {}
         self.stderr = bytearray()
         self.exit_code: int | None = None
         self.launch_error: str | None = None
+        self.data_dir: Path | None = None
         self._threads: list[threading.Thread] = []
 
     def _read(self, proc: subprocess.Popen) -> None:
@@ -71,15 +78,17 @@ class LocalClient:
 class BareClient(LocalClient):
     """fio as a plain host process in its own process group, working in the client's directory."""
 
-    def __init__(self, index: int, stream: ClientStream, fio: str, jobfile: Path, data_dir: Path) -> None:
-        super().__init__(index, stream)
+    def __init__(self, index: int, stream: ClientStream, fio: str, jobfile: Path, data_dir: Path,
+                 journal: RunJournal | None = None) -> None:
+        super().__init__(index, stream, journal)
         self._argv = ["/bin/sh", "-c", _PARK, "kataio-client", fio, *FIO_ARGS, str(jobfile)]
         self._cwd = data_dir
+        self.data_dir = data_dir
         self.proc: subprocess.Popen | None = None
 
     def launch(self, timeout: float) -> None:
-        self.proc = subprocess.Popen(self._argv, cwd=self._cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, start_new_session=True)
+        self.proc = spawn(self._argv, marker=self.marker, cwd=self._cwd, stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
         self._read(self.proc)
 
     def release(self) -> None:
@@ -122,22 +131,30 @@ class OciClient(LocalClient):
     """fio in a container of an OCI runtime (runc, crun, runsc) built from the host's /usr."""
 
     def __init__(self, index: int, stream: ClientStream, tool: OciTool, container_id: str, bundle: Path,
-                 ctl_dir: Path, data_dir: Path, fio_in_container: str = "/usr/bin/fio") -> None:
-        super().__init__(index, stream)
+                 ctl_dir: Path, data_dir: Path, fio_in_container: str = "/usr/bin/fio",
+                 journal: RunJournal | None = None) -> None:
+        super().__init__(index, stream, journal)
         self.tool = tool
         self.container_id = container_id
         self.bundle = bundle
+        self.data_dir = data_dir
         config = oci_config([fio_in_container, *FIO_ARGS, f"{BUNDLE_CTL}/job.fio"], data_dir, ctl_dir,
-                            f"client-{index}")
+                            f"client-{index}", env=self.marker)
         write_bundle(bundle, config)
         self.created = False
         self._gone = False
+        self._entry: str | None = None
+        self._launched = False
 
     def launch(self, timeout: float) -> None:
         """`<runtime> create`: blocks until the container waits before exec (or fails)."""
-        proc = subprocess.Popen(self.tool.command("create", "--bundle", str(self.bundle), self.container_id),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=True)
+        self._launched = True
+        if self.journal is not None:
+            self._entry = self.journal.record("container", tool=[self.tool.binary, *self.tool.global_flags],
+                                              container=self.container_id)
+        proc = spawn(self.tool.command("create", "--bundle", str(self.bundle), self.container_id),
+                     marker=self.marker, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                     start_new_session=True)
         self._read(proc)  # the container inherits these pipes: they carry fio's output
         try:
             code = proc.wait(timeout)
@@ -162,9 +179,11 @@ class OciClient(LocalClient):
         return self.output_done()
 
     def stop(self, grace: float) -> None:
-        if self.created and not self._gone:
+        if self._launched and not self._gone:  # also a create that failed half-way
             force_delete(self.tool, self.container_id)
             self._gone = True
+            if self.journal is not None and self._entry is not None:
+                self.journal.forget(self._entry)
 
     def cleanup(self) -> None:
         self.stop(0)

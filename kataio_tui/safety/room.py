@@ -22,12 +22,13 @@ class NotEnoughRoom(KataioError):
 
 
 def free_bytes(path: str | Path) -> int | None:
-    """Bytes an unprivileged writer may still use on the file system of path (None if unknown)."""
+    """Bytes an unprivileged writer may still use on the file system of path (None if unknown,
+    as on ramfs, which reports no size at all)."""
     try:
         st = os.statvfs(path)
     except OSError:
         return None
-    return st.f_bavail * st.f_frsize
+    return st.f_bavail * st.f_frsize if st.f_blocks else None
 
 
 def human(size: float) -> str:
@@ -71,9 +72,11 @@ def check_room(needs: Mapping[str | Path, int]) -> None:
                                 "numjobs, or another directory")
 
 
-def unwritten(path: str | Path, size: int) -> str | None:
-    """Why the data file at path is not fully laid out (shorter than size, or a hole: never
-    written, or only allocated), or None when every byte up to size is there."""
+def unwritten(path: str | Path, size: int, data: bool = True) -> str | None:
+    """Why the data file at path is not fully laid out, or None when it is: shorter than size, or
+    (data=True, for reading workloads) a hole (never written, or only allocated: reads of it come
+    back as zeros without touching the disk), or (data=False, for writing workloads) not fully
+    allocated (sparse: writes would allocate as they go)."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
@@ -82,6 +85,10 @@ def unwritten(path: str | Path, size: int) -> str | None:
         st = os.fstat(fd)
         if st.st_size < size:
             return f"{path}: {st.st_size} bytes of {size} laid out"
+        if not data:
+            if st.st_blocks * 512 < size:
+                return f"{path}: sparse ({st.st_blocks * 512} of {size} bytes allocated)"
+            return None
         try:
             hole = os.lseek(fd, 0, os.SEEK_HOLE)
         except OSError:

@@ -100,3 +100,37 @@ def bounded(steps: Iterable[tuple[str, Callable[[], object]]], budget_s: float) 
         report.done.append(name)
     report.seconds = time.monotonic() - started
     return report
+
+
+class SignalInterrupt(KeyboardInterrupt):
+    """Raised (once) in the main thread by InterruptOnSignals; .signum says which signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class InterruptOnSignals:
+    """For synchronous commands (`kataio check`): the first SIGINT, SIGTERM or SIGHUP raises
+    SignalInterrupt in the main thread, so every ``finally`` on the way out (a probe container's
+    removal) runs; later signals are only counted, so they cannot cut that clean-up short."""
+
+    def __init__(self, signals: Iterable[int] = CANCEL_SIGNALS) -> None:
+        self.signals = tuple(signals)
+        self.received: list[int] = []
+        self._old: dict[int, Any] = {}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
+        if len(self.received) == 1:
+            raise SignalInterrupt(signum)
+
+    def __enter__(self) -> InterruptOnSignals:
+        for sig in self.signals:
+            self._old[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, old in self._old.items():
+            signal.signal(sig, old)
+        self._old.clear()

@@ -44,25 +44,23 @@ class Watchdog:
         package_root = str(Path(__file__).resolve().parents[2])
         env = {k: v for k, v in os.environ.items() if k != MARKER_ENV}
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-        log = os.open(journal.path.parent / LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
-                      | os.O_CLOEXEC, 0o600)
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "kataio_tui.safety.watchdog", str(journal.path), str(read_fd),
                  str(journal.lock.fd), str(ready_w)],
-                pass_fds=(read_fd, journal.lock.fd, ready_w), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                pass_fds=(read_fd, journal.lock.fd, ready_w), stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 start_new_session=True, env=env, cwd="/")
         finally:
             os.close(read_fd)
             os.close(ready_w)
-            os.close(log)
         with os.fdopen(ready_r, "rb") as ready:  # its signal handlers are in place once it says so
             said = ready.read(6)
         if said != b"ready\n":
             os.close(write_fd)
             proc.kill()
             proc.wait()
-            raise KataioError(f"the run's watchdog did not start (see {journal.path.parent / LOG})")
+            raise KataioError(f"{journal.path}: the run's watchdog did not start")
         return cls(proc, write_fd)
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -97,12 +95,26 @@ def _wait(pipe_fd: int) -> bool:
             return True
 
 
-def _log(text: str) -> None:
-    print(f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {text}", flush=True)
+def _log(journal: Path, text: str) -> None:
+    """A line in watchdog.log beside the journals (written only when the watchdog had to act)."""
+    line = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {text}\n".encode()
+    fd = os.open(journal.parent / LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        os.write(fd, line)
+    finally:
+        os.close(fd)
 
 
 def main(argv: list[str]) -> int:
-    journal, pipe_fd, lock_fd, ready_fd = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    journal = Path(argv[0])
+    try:
+        return _watch(journal, int(argv[1]), int(argv[2]), int(argv[3]))
+    except Exception as exc:  # nobody sees the watchdog's stderr: say it in the log
+        _log(journal, f"watchdog failed: {type(exc).__name__}: {exc}")
+        return 1
+
+
+def _watch(journal: Path, pipe_fd: int, lock_fd: int, ready_fd: int) -> int:
     for sig in (signal.SIGINT, signal.SIGHUP, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_IGN)
 
@@ -127,7 +139,7 @@ def main(argv: list[str]) -> int:
         pass
     if not result.problems and now is not None and (now.st_dev, now.st_ino) == (st.st_dev, st.st_ino):
         os.unlink(journal)
-    _log(f"run {view.run_id}: kataio ended without cleaning up; killed {result.processes_killed} processes, "
+    _log(journal, f"run {view.run_id}: kataio ended without cleaning up; killed {result.processes_killed} processes, "
          f"removed {len(result.removed)} of {len(view.entries)} entries in {time.monotonic() - started:.2f} s"
          + "".join(f"; {p}" for p in result.problems))
     return 0

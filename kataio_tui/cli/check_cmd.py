@@ -105,10 +105,43 @@ def build_options(args: argparse.Namespace):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    """The checks; SIGTERM and SIGHUP stop them as Ctrl-C does (running probes and canaries clean up)."""
+    from kataio_tui.safety.signals import InterruptOnSignals, SignalInterrupt, exit_status
+
+    try:
+        with InterruptOnSignals():
+            return _check(args)
+    except SignalInterrupt as exc:
+        print(f"kataio: stopped by {exc}", file=sys.stderr)
+        return exit_status(exc.signum)
+
+
+def leftovers_report() -> list[dict]:
+    """What dead kataio runs of this user left on this host (dead probes are cleared on the way)."""
+    from kataio_tui.safety.reaper import dead_leftovers, reap_dead_probes
+
+    try:
+        reap_dead_probes()
+        return [{"run_id": view.run_id, "left": left} for view, left in dead_leftovers() if left]
+    except KataioError as exc:  # an unusable state directory is itself worth saying
+        return [{"run_id": None, "left": [str(exc)]}]
+
+
+def print_leftovers(found: list[dict]) -> None:
+    if not found:
+        return
+    print(f"\nleft behind by {len(found)} dead kataio run(s) of this user; remove with `kataio cleanup`:")
+    for item in found:
+        for what in item["left"]:
+            print(f"  {'run ' + item['run_id'] + ': ' if item['run_id'] else ''}{what}")
+
+
+def _check(args: argparse.Namespace) -> int:
     from kataio_tui.checks.engine import exit_code, report_document, run_checks
     from kataio_tui.checks.registry import Selection, plan_checks
 
     options = build_options(args)
+    found = leftovers_report() if not args.cluster_only else []
     selection = Selection(host=not args.cluster_only, cluster=not args.host_only)
     checks = plan_checks(selection, options)
     if args.json:
@@ -116,10 +149,13 @@ def cmd_check(args: argparse.Namespace) -> int:
         context = {"root": str(options.root), "target_dir": str(options.target_dir) if options.target_dir else None,
                    "kubeconfig": options.kubeconfig, "context": options.context, "namespace": options.namespace,
                    "runtime_classes": list(options.runtime_classes), "canary": options.canary}
-        sys.stdout.write(json.dumps(report_document(results, context), indent=2) + "\n")
+        document = report_document(results, context)
+        document["leftovers"] = found
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
         return exit_code(results)
     from kataio_tui.checks.render import print_results, run_with_progress
 
     results = run_with_progress(checks, options)
     print_results(results, options)
+    print_leftovers(found)
     return exit_code(results)

@@ -113,15 +113,39 @@ def in_tui(args: argparse.Namespace) -> bool:
     return not (args.headless or args.resume or args.keep_files) and sys.stdout.isatty()
 
 
+CLEANUP_BUDGET_S = 60.0  # after a stop signal; past it the run's watchdog completes the clean-up
+
+
 def run_headless(plan, out: Path, resume: Path | None, keep_files: bool) -> int:
-    """Run in a worker thread; the main thread draws progress and turns Ctrl-C into cancel."""
+    """Run in a worker thread; the main thread draws progress and turns Ctrl-C, SIGTERM and SIGHUP
+    into the same orderly cancel (a second signal does not cut the clean-up short)."""
+    import signal
+    import time
+
     from kataio_tui.runners.driver import run_plan
     from kataio_tui.runners.factory import make_runner
+    from kataio_tui.safety.signals import CancelOnSignals, exit_status
 
     cancel = threading.Event()
     done = threading.Event()
     outcome: dict = {}
+    stopping: list[float] = []
+    budget = max(CLEANUP_BUDGET_S, 4 * plan.timeouts.stop)
     with RunProgress() as progress:
+
+        def say(text: str) -> None:
+            try:
+                progress.console.print(text)
+            except OSError:  # the terminal is gone (SIGHUP)
+                pass
+
+        def on_signal(signum: int, count: int) -> None:
+            name = signal.Signals(signum).name
+            if count == 1:
+                stopping.append(time.monotonic())
+                say(f"{name}: stopping: ending fio, removing containers and data files ...")
+            else:
+                say(f"{name}: still cleaning up ({time.monotonic() - stopping[0]:.1f} s); kataio finishes that first")
 
         def work() -> None:
             try:
@@ -132,17 +156,13 @@ def run_headless(plan, out: Path, resume: Path | None, keep_files: bool) -> int:
             finally:
                 done.set()
 
-        threading.Thread(target=work, name="kataio-run", daemon=True).start()
-        # Waiting on an Event (not Thread.join, which a KeyboardInterrupt can leave inconsistent);
-        # Ctrl-C sets cancel and the driver stops the clients and cleans up before returning.
-        while True:
-            try:
-                if done.wait(0.2):
-                    break
-            except KeyboardInterrupt:
-                if not cancel.is_set():
-                    cancel.set()
-                    progress.console.print("stopping: ending fio and removing containers ...")
+        with CancelOnSignals(cancel, on_signal) as caught:
+            threading.Thread(target=work, name="kataio-run", daemon=True).start()
+            while not done.wait(0.2):
+                if stopping and time.monotonic() - stopping[0] > budget:
+                    say(f"clean-up did not finish within {budget:.0f} s; the run's watchdog completes it")
+                    return exit_status(caught.first or signal.SIGINT)
+    cleanup_s = time.monotonic() - stopping[0] if stopping else None
     if "error" in outcome:
         raise outcome["error"]
     result = outcome["result"]
@@ -151,9 +171,11 @@ def run_headless(plan, out: Path, resume: Path | None, keep_files: bool) -> int:
     if result.completed or any(s.status == "ok" for s in result.result_set.manifest.scenarios):
         _print_report(result.result_set.path, "bare" if "bare" in plan.runtimes else plan.runtimes[0])
     print(f"result set: {result.result_set.path}")
+    if caught.first is not None:
+        print(f"stopped by {signal.Signals(caught.first).name}: clean-up took {cleanup_s:.1f} s", file=sys.stderr)
     if result.status == "cancelled":
         print(f"interrupted; continue with: kataio run --resume {result.result_set.path}", file=sys.stderr)
-        return 130
+        return exit_status(caught.first or signal.SIGINT)
     return 1 if result.failed else 0
 
 

@@ -55,7 +55,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         save_setting("theme", theme, config_path)
         config.theme = theme
     app.run()
-    return 0
+    return app.return_code or 0
 
 
 def run_default(args: argparse.Namespace) -> int:
@@ -74,4 +74,4 @@ def run_plan_in_tui(plan, out: Path) -> int:
     app.run_out_dir = out
     app.pending_plan = plan
     app.run()
-    return 0
+    return app.return_code or 0

@@ -87,10 +87,11 @@ def layout_problem(directory: Path, plan: Plan, data: bool) -> str | None:
     return None
 
 
-def drop_unwritten(directory: Path, plan: Plan) -> None:
-    """Remove data files that a writing scenario left allocated but unwritten, so that fio lays
-    them out again, with data, for a reading one (reads of unwritten blocks never reach the disk)."""
-    if layout_problem(directory, plan, data=True) is None:
+def drop_incomplete(directory: Path, plan: Plan, data: bool) -> None:
+    """Remove data files fio would not lay out again but that cannot be measured: a layout cut
+    short by a full disk (short or sparse), or files a writing scenario left allocated but unwritten
+    when a reading one follows (reads of unwritten blocks never reach the disk)."""
+    if layout_problem(directory, plan, data=data) is None:
         return
     for entry in os.scandir(directory):
         if entry.is_file(follow_symlinks=False):
@@ -173,8 +174,9 @@ class LocalRunner:
         except KataioError as exc:
             self.journal.forget(self._data_entry)  # not ours: never remove it
             self._data_entry = None
-            raise KataioError(f"directory {plan.directory}: cannot create the clients' directories there: "
-                              f"{exc}") from None
+            text = str(exc)
+            raise KataioError(f"plan directory {text}" if text.startswith(f"{plan.directory}")
+                              else f"plan directory {plan.directory}: {text}") from None
         if self.data_root != data_root:  # plan.directory reached through a link: record the real path
             self.journal.forget(self._data_entry)
             self._data_entry = self.journal.record("path", path=str(self.data_root), what="data files")
@@ -214,8 +216,7 @@ class LocalRunner:
                 write_new(ctl / "job.fio", jobfile.encode("utf-8"), mode=0o644)
                 for d in dirs:
                     d.mkdir(mode=0o700, exist_ok=True)
-                    if reads(key.pattern):
-                        drop_unwritten(d, plan)
+                    drop_incomplete(d, plan, reads(key.pattern))
             except OSError as exc:
                 raise KataioError(describe_os_error(exc.filename or ctl, exc)) from None
             layout = self._layout(plan, ctl / "job.fio", dirs, cancel)

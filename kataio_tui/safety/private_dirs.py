@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 from kataio_tui.errors import KataioError
+from kataio_tui.safety.room import describe_os_error
 from kataio_tui.safety.trust import OpenDir, UnsafePathError, check_private, open_trusted_dir
 
 _FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -32,7 +33,7 @@ def make_private_dir(base: str | Path, name: str) -> Path:
             raise UnsafePathError(f"{where}: already exists; kataio creates its run directories itself and "
                                   "does not use one it did not make") from None
         except OSError as exc:
-            raise KataioError(f"{where}: cannot create the directory: {exc.strerror}") from None
+            raise KataioError(f"{describe_os_error(where, exc)} (creating the directory)") from None
         _verify_child(parent, name, where, tighten=False)
     return where
 
@@ -50,7 +51,7 @@ def ensure_private_dir(path: str | Path) -> Path:
         except FileExistsError:
             pass
         except OSError as exc:
-            raise KataioError(f"{where}: cannot create the directory: {exc.strerror}") from None
+            raise KataioError(f"{describe_os_error(where, exc)} (creating the directory)") from None
         _verify_child(parent, target.name, where, tighten=True)
     return where
 

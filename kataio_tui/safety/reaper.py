@@ -273,3 +273,13 @@ def dead_leftovers(directory: Path | None = None) -> list[tuple[JournalView, lis
         load_handlers(view)
         found.append((view, leftovers(view)))
     return found
+
+
+def reap_dead_probes(directory: Path | None = None) -> int:
+    """Clear the journals of dead runtime probes (a probe's container and bundle: nothing anyone
+    would keep); how many were cleared. Runs are left for `kataio cleanup` or `--resume`."""
+    cleared = 0
+    for view in dead_runs(directory):
+        if view.meta.get("kind") == "probe" and reap(view) is not None:
+            cleared += 1
+    return cleared

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from kataio_tui.errors import KataioError
+from kataio_tui.safety.room import describe_os_error
 
 _DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _MAX_LINKS = 40  # as the kernel's own limit on symlinks in one lookup
@@ -159,5 +160,5 @@ def _lstat_or_create(fd: int, name: str, where: PurePosixPath, create: bool) -> 
         except FileExistsError:
             continue
         except OSError as exc:
-            raise KataioError(f"{where}: cannot create the directory: {exc.strerror}") from None
+            raise KataioError(f"{describe_os_error(where, exc)} (creating the directory)") from None
     return os.stat(name, dir_fd=fd, follow_symlinks=False)

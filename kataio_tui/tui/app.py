@@ -81,6 +81,7 @@ class KataioApp(App[None]):
         self.run_out_dir: Path | None = None  # where runs create result sets; None: the user data dir
         self.pending_plan = None  # handed from the plan screen to the run screen
         self.run_cancel = None  # the active run's cancel Event (set by the run screen)
+        self.stopped_by: int | None = None  # SIGTERM or SIGHUP that ended the app
         self._start = start or ("browse" if self.set_paths else "home")
         if self._start in MODE_SCREENS:
             self.DEFAULT_MODE = self._start  # build only the first screen shown, not home and then it
@@ -129,6 +130,25 @@ class KataioApp(App[None]):
     def on_mount(self) -> None:
         for problem in self.theme_problems:
             self.notify(problem, severity="warning", timeout=8)
+        self._stop_on_signals()
+
+    def _stop_on_signals(self) -> None:
+        """SIGTERM and SIGHUP (kill, a closed terminal or SSH session) leave like q: an active run
+        is stopped and cleaned up, the terminal restored; the exit status says which signal."""
+        import asyncio
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                loop.add_signal_handler(sig, self._stop_signal, sig)
+            except (RuntimeError, ValueError):  # not the main thread (tests run the app in their own loop)
+                return
+
+    def _stop_signal(self, sig: int) -> None:
+        if self.stopped_by is None:
+            self.stopped_by = sig
+            self.exit(return_code=128 + sig)
 
     def when_painted(self, callback: Callable[[], object]) -> None:
         """Run callback once the first frame is on the terminal (now, if it is): background work

@@ -28,7 +28,8 @@ class Terminal:
         self.name = f"kataio-e2e-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
         # after kataio exits the shell prints its exit code, so the test can see how it ended
-        shell = f"env {exports} {shlex.join(command)}; echo KATAIO-EXIT=$?; sleep 30"
+        shell = (f"env {exports} {shlex.join(command)}; echo KATAIO-EXIT=$?; "
+                 "echo TTY-MODE $(stty -a | grep -o -w -e '-\\?icanon' -e '-\\?echo'); sleep 30")
         subprocess.run(["tmux", "new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height), shell],
                        check=True, timeout=10)
 

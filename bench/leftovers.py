@@ -73,6 +73,15 @@ def cwd_of(pid: int) -> str:
         return ""
 
 
+def running(container: tuple[str, list[str], str, str]) -> bool:
+    """A client container (not a probe) whose fio has been started."""
+    name, argv, cid, _ = container
+    if "-probe-" in cid:
+        return False
+    state = subprocess.run([*argv, "state", cid], capture_output=True, text=True).stdout
+    return '"status": "running"' in state
+
+
 def containers() -> list[tuple[str, list[str], str, str]]:
     out = []
     for name, argv in OCI.items():
@@ -187,7 +196,9 @@ def wait_for_phase(proc: subprocess.Popen, phase: str, scratch: Path, timeout: f
             return True
         if phase == "layout" and any("--create_only=1" in c for c in cmds) and any(scratch.glob("kataio-*/client-*/*")):
             return True
-        measuring = any("--status-interval=1" in c and c.split()[0].endswith("fio") for c in cmds)
+        ids = run_ids(scratch)
+        measuring = any("--status-interval=1" in c and c.split()[0].endswith("fio") for c in cmds) or any(
+            c[3] and any(i in c[2] for i in ids) and running(c) for c in containers()) if ids else False
         if measuring:
             seen_measure = True
             measuring_since = measuring_since or time.monotonic()

@@ -3,17 +3,15 @@
 ``CancelOnSignals`` (installed from the main thread) turns SIGINT, SIGTERM and SIGHUP into
 ``cancel.set()`` plus a callback; it never raises KeyboardInterrupt, so a second signal while
 kataio cleans up cannot abandon the clean-up half-way: it is only reported (and SIGKILL, which
-nobody can catch, leaves the rest to the run's watchdog). ``bounded`` runs clean-up steps within
-a time budget and says how long they took and what it left to the watchdog.
+nobody can catch, leaves the rest to the run's watchdog). ``InterruptOnSignals`` does the same for
+synchronous commands by raising once.
 """
 
 from __future__ import annotations
 
 import signal
 import threading
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -56,50 +54,6 @@ class CancelOnSignals:
         for sig, old in self._old.items():
             signal.signal(sig, old)
         self._old.clear()
-
-
-@dataclass(slots=True)
-class CleanupReport:
-    seconds: float = 0.0
-    done: list[str] = field(default_factory=list)
-    unfinished: list[str] = field(default_factory=list)  # over budget: left to the watchdog
-    problems: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        text = f"clean-up took {self.seconds:.1f} s"
-        if self.unfinished:
-            text += f"; not finished in time (the watchdog completes it): {', '.join(self.unfinished)}"
-        return text
-
-
-def bounded(steps: Iterable[tuple[str, Callable[[], object]]], budget_s: float) -> CleanupReport:
-    """Run clean-up steps in order, each in a worker thread, stopping at the budget: a step that
-    has not returned by then keeps running in the background and is reported unfinished."""
-    report = CleanupReport()
-    started = time.monotonic()
-    deadline = started + budget_s
-    pending = list(steps)
-    while pending:
-        name, step = pending.pop(0)
-        outcome: dict[str, BaseException] = {}
-
-        def run(step: Callable[[], object] = step, outcome: dict[str, BaseException] = outcome) -> None:
-            try:
-                step()
-            except BaseException as exc:
-                outcome["error"] = exc
-
-        worker = threading.Thread(target=run, name=f"kataio-cleanup-{name}", daemon=True)
-        worker.start()
-        worker.join(max(0.0, deadline - time.monotonic()))
-        if worker.is_alive():
-            report.unfinished += [name, *(n for n, _ in pending)]
-            break
-        if "error" in outcome:
-            report.problems.append(f"{name}: {outcome['error']}")
-        report.done.append(name)
-    report.seconds = time.monotonic() - started
-    return report
 
 
 class SignalInterrupt(KeyboardInterrupt):

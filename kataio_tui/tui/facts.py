@@ -29,6 +29,20 @@ class HostFacts:
     fio: str | None = None  # fio's version, None when it is missing
     runtimes: dict[str, RuntimeGlance] = field(default_factory=dict)
     kube: KubeContext | None = None
+    leftovers: list[str] = field(default_factory=list)  # what dead kataio runs of this user left here
+
+
+def leftovers() -> list[str]:
+    """'run <id>: <what>' for each thing dead kataio runs of this user left on this host (dead
+    probes are cleared on the way: nobody keeps a probe's container)."""
+    from kataio_tui.errors import KataioError
+    from kataio_tui.safety.reaper import dead_leftovers, reap_dead_probes
+
+    try:
+        reap_dead_probes()
+        return [f"run {view.run_id}: {what}" for view, left in dead_leftovers() for what in left]
+    except KataioError as exc:
+        return [str(exc)]
 
 
 def gather() -> HostFacts:
@@ -45,6 +59,7 @@ def gather() -> HostFacts:
         statuses = list(pool.map(lambda name: local_runtime_status(name, probe=True), LOCAL_RUNTIMES))
     runtimes = {s.name: RuntimeGlance(s.available, s.reason) for s in statuses}
     return HostFacts(
+        leftovers=leftovers(),
         hostname=uname.node,
         kernel=uname.release,
         virtualization=cpu.virt_flag if cpu is not None else None,

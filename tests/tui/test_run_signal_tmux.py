@@ -34,8 +34,14 @@ ramp_time = 0
 
 
 def children(pid: int) -> list[int]:
-    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
-            and int((p / "stat").read_bytes().rsplit(b")", 1)[1].split()[1]) == pid]
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_bytes().rsplit(b")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+        except OSError:  # gone meanwhile
+            continue
+    return found
 
 
 @pytest.mark.parametrize("runtime,name", [("bare", "SIGTERM"), ("runc", "SIGHUP")])

@@ -43,6 +43,10 @@ def next_steps(facts, sets: int) -> Text:
     steps = []
     if not facts.fio:
         steps.append("install fio (Debian: apt-get install fio): every run needs it")
+    left = getattr(facts, "leftovers", [])
+    if left:
+        steps.append(f"dead kataio runs left {len(left)} thing(s) here ({left[0]}{', ...' if len(left) > 1 else ''}): "
+                     "remove them with `kataio cleanup`")
     steps.append(f"2 browse result sets ({sets} found) or enter on a recent one below")
     steps.append("3 check this host and cluster for Kata prerequisites")
     steps.append("4 plan a run (presets: stackhpc-2019, quick), 5 watch it live")

@@ -3,8 +3,6 @@ them, one way to write them atomically, one way to word a validation error."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,17 +42,13 @@ def dump_toml(data: dict[str, Any]) -> bytes:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace path with data so that readers see the old or the new file, never a mix."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Replace path with data so that readers see the old or the new file, never a mix, in a
+    directory only root and the user can change (or a sticky one such as /tmp: the temporary name
+    is random and created exclusively, and a link at path is replaced, never followed); see
+    safety/safe_write.py. Problems raise KataioError naming the file (a full disk: the free space)."""
+    from kataio_tui.safety.safe_write import replace_file
+
+    replace_file(path, data, shared_dir_ok=True)
 
 
 def validation_problems(exc: ValidationError, unknown_field: str = "unknown field", limit: int = 8) -> list[str]:

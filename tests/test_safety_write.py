@@ -12,8 +12,8 @@ from hostfaults import small_ext4, small_tmpfs  # noqa: F401
 
 from kataio_tui.errors import KataioError
 from kataio_tui.safety.room import NotEnoughRoom, check_room, describe_os_error, unwritten
-from kataio_tui.safety.safe_write import replace_file, write_new
-from kataio_tui.safety.trust import UnsafePathError
+from kataio_tui.safety.safe_write import WriteError, replace_file, write_new
+from kataio_tui.tomlfile import write_atomic
 
 
 def test_write_new_is_exclusive_and_never_follows_a_link(tmp_path):
@@ -47,8 +47,14 @@ def test_writes_into_a_directory_others_may_write_are_refused(tmp_path):
     shared = tmp_path / "shared"
     shared.mkdir()
     os.chmod(shared, 0o1777)
-    with pytest.raises(UnsafePathError, match="a directory other users can write to"):
+    with pytest.raises(WriteError, match="a directory other users can write to"):
         replace_file(shared / "plan.toml", b"x")
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    os.chmod(loose, 0o777)
+    with pytest.raises(OSError, match=r"loose: writable by other users \(mode 0777\) and not sticky"):
+        write_atomic(loose / "config.toml", b"theme = 'x'\n")  # what plans, settings and manifests use
+    assert os.listdir(loose) == []
     write_new(shared / "plan.toml", b"x", shared_dir_ok=True)  # exclusive create there is safe: asked for
 
 

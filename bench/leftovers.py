@@ -1,7 +1,7 @@
 """What each way a run can end leaves behind: a real `kataio run --headless` of one small scenario
 per runtime, stopped by a real signal at a chosen moment, then the host is inspected.
 
-    .venv/bin/python bench/leftovers.py [--runtimes bare,runc,gvisor] [--signals INT,TERM,HUP,KILL]
+    .venv/bin/python bench/leftovers.py [--runtimes bare,runc,gvisor] [--signals INT,TERM,HUP,KILL,KILLALL]
                                         [--phases probe,layout,measure,save] [--markdown]
 
 Moments, found by watching /proc and the set directory (10 ms polls):
@@ -10,7 +10,7 @@ Moments, found by watching /proc and the set directory (10 ms polls):
   measure  the measured fio has been running for 1 s
   save     the measured fio processes have all ended (kataio assesses and saves the scenario)
 For SIGKILL, `kataio cleanup --local` (when the command knows it) is run afterwards and what is
-left after it is a second row. Left: live processes of the run (fio, sh, runc/runsc), containers
+left after it is a second row. KILLALL: SIGKILL to kataio and to its watchdog at once. Left: live processes of the run (fio, sh, runc/runsc), containers
 of the run, state/bundle directories (/run/kataio/<run>, kataio-probe-*), data files (bytes).
 Everything left is removed by this script after each trial. Needs root (runc, runsc).
 """
@@ -117,7 +117,8 @@ def run_ids(scratch: Path) -> list[str]:
 
 def state_dirs(ids: list[str], before: set[str]) -> list[Path]:
     """Directories kataio made for this run or its probes: any entry named after the run id (up to
-    three levels under the state roots), and kataio-probe-* directories new since the trial began."""
+    three levels under the state roots), and kataio-probe-* directories new since the trial began
+    in kataio's state directories (not /tmp, where other programs' probes come and go)."""
     roots = [Path("/run"), Path(tempfile.gettempdir()), Path("/var/tmp"), Path.home() / ".local/state"]
     if os.environ.get("XDG_RUNTIME_DIR"):
         roots.append(Path(os.environ["XDG_RUNTIME_DIR"]))
@@ -130,8 +131,9 @@ def state_dirs(ids: list[str], before: set[str]) -> list[Path]:
             return
         for entry in entries:
             path = Path(entry.path)
-            if any(i in entry.name for i in ids) or (entry.name.startswith("kataio-probe-")
-                                                     and str(path) not in before):
+            new_probe = entry.name.startswith("kataio-probe-") and str(path) not in before \
+                and directory != Path(tempfile.gettempdir())
+            if any(i in entry.name for i in ids) or new_probe:
                 found.append(path)
             elif depth and entry.is_dir(follow_symlinks=False) and "kataio" in str(path):
                 walk(path, depth - 1)
@@ -217,7 +219,8 @@ def details(left: Left) -> None:
         print(f"    left: {what}", file=sys.stderr)
 
 
-def trial(runtime: str, phase: str, sig: signal.Signals, env: dict[str, str]) -> list[list[str]]:
+def trial(runtime: str, phase: str, sig: signal.Signals, env: dict[str, str],
+          with_watchdog: bool = False) -> list[list[str]]:
     work = Path(tempfile.mkdtemp(prefix="kataio-leftovers-", dir="/var/tmp"))
     marker = work.name
     scratch = work / "scratch"
@@ -238,6 +241,10 @@ def trial(runtime: str, phase: str, sig: signal.Signals, env: dict[str, str]) ->
             return [[runtime, phase, sig.name, "moment not reached", "", "", "", "", err[-1][:60] if err else ""]]
         ids = run_ids(scratch)
         sent = time.monotonic()
+        if with_watchdog:  # the run's watchdog too (as a reboot or a cgroup kill would)
+            for pid, cmd in processes().items():
+                if "kataio_tui.safety.watchdog" in cmd and any(i in cmd for i in ids):
+                    os.kill(pid, signal.SIGKILL)
         proc.send_signal(sig)  # to kataio only, as `kill` does; its process group is not signalled
         try:
             code = proc.wait(120)
@@ -249,14 +256,16 @@ def trial(runtime: str, phase: str, sig: signal.Signals, env: dict[str, str]) ->
         ids = ids or run_ids(scratch)
         left = inspect(scratch, marker, before_dirs, ids)
         details(left)
-        rows.append([runtime, phase, sig.name, str(code), f"{took:.2f}", *left.cells()])
+        label = "KILL+watchdog" if with_watchdog else sig.name
+        rows.append([runtime, phase, label, str(code), f"{took:.2f}", *left.cells()])
         if sig == signal.SIGKILL:
             clean = subprocess.run([*KATAIO, "cleanup", "--local"], cwd=REPO, env=env, capture_output=True,
                                    text=True, stdin=subprocess.DEVNULL, timeout=120)
             note = "" if clean.returncode == 0 else (clean.stderr.strip().splitlines() or ["?"])[-1][:50]
             left = inspect(scratch, marker, before_dirs, ids)
             details(left)
-            rows.append([runtime, phase, "KILL+cleanup", str(clean.returncode), "", *left.cells(), note])
+            rows.append([runtime, phase, f"{label}, then kataio cleanup", str(clean.returncode), "", *left.cells(),
+                         note])
         return rows
     finally:
         if proc.poll() is None:
@@ -286,7 +295,8 @@ def main() -> int:
             if phase == "probe" and runtime == "bare":
                 continue  # bare has no probe container
             for name in args.signals.split(","):
-                for row in trial(runtime, phase, signal.Signals[f"SIG{name}"], env):
+                sig = signal.SIGKILL if name == "KILLALL" else signal.Signals[f"SIG{name}"]
+                for row in trial(runtime, phase, sig, env, with_watchdog=name == "KILLALL"):
                     row += [""] * (len(header) - len(row))
                     print("| " + " | ".join(row) + " |", flush=True)
     return 0

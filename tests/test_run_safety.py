@@ -106,8 +106,9 @@ def test_two_resumes_of_one_set_from_the_command_line(tmp_path):
         out, err = one.communicate(timeout=120)
     assert one.returncode == 0, err
     assert two.returncode == 2
-    assert two.stderr.strip().splitlines()[-1].startswith(f"kataio: error: result set {first.result_set.path} is in use by pid {one.pid} "
-                                 "(kataio run --headless --resume ")
+    last = two.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"kataio: error: result set {first.result_set.path} is in use by pid {one.pid} "
+                           "(kataio run --headless --resume ")
 
 
 @root_only

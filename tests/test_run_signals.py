@@ -166,3 +166,39 @@ def test_sigkill_of_kataio_and_its_watchdog_then_kataio_cleanup(tmp_path):
     again = subprocess.run([sys.executable, "-m", "kataio_tui", "cleanup", "--local"], env=run.env, cwd=REPO,
                            capture_output=True, text=True, timeout=120)
     assert again.stdout.strip() == "this host: nothing left by dead kataio runs of this user"
+
+
+def test_resume_clears_what_a_dead_run_left_first(tmp_path):
+    run = Run(tmp_path, "bare")
+    run.at("measure")
+    watchdogs = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and alive(int(p.name))
+                 and b"kataio_tui.safety.watchdog" in (p / "cmdline").read_bytes()
+                 and str(run.state).encode() in (p / "cmdline").read_bytes()]
+    for pid in [*watchdogs, run.proc.pid]:
+        os.kill(pid, signal.SIGKILL)
+    run.proc.wait()
+    assert wait_gone(watchdogs) == []
+    [result_set] = list((tmp_path / "out").iterdir())
+    assert run.left()["data"]
+    resumed = subprocess.run([sys.executable, "-m", "kataio_tui", "run", "--headless", "--resume", str(result_set)],
+                             env=run.env, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"note: removed what the interrupted run {run.run_id} left: " in resumed.stderr
+    assert run.left() == NOTHING
+
+
+def test_sigterm_to_kataio_check_during_a_probe_leaves_no_probe(tmp_path):
+    state = tmp_path / "state"
+    env = {**os.environ, "KATAIO_STATE_DIR": str(state), "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "kataio_tui", "check", "--host-only"], env=env, cwd=REPO,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for _ in range(12000):
+        if any("kataio-probe-" in c and " run " in c and str(state) in c for c in cmdlines()):
+            break
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143 and "kataio: stopped by SIGTERM" in err
+    assert [c["id"] for rt in OCI for c in containers(rt) if str(state) in c["bundle"]] == []
+    assert list((state / "runs").iterdir()) == []

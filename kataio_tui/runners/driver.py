@@ -164,15 +164,17 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
     writer: FileLock | None = None
     try:
         if resume is not None:  # before anything is made: a second writer is refused here
+            earlier = getattr(ResultSet.load(resume).manifest.provenance, "run_ids", [])  # a set, or an error
             writer = lock_set(resume)
             clear = getattr(runner, "clear_dead_runs", None)
             if clear is not None:
-                earlier = getattr(ResultSet.load(resume).manifest.provenance, "run_ids", [])
                 notes += clear(list(earlier))
         provenance = runner.prepare(plan, run_id)
         try:
             result_set = _open_set(plan, provenance, out_dir, resume, run_id)
         except OSError as exc:
+            if isinstance(exc, KataioError):
+                raise
             raise KataioError(describe_os_error(exc.filename or out_dir or resume or ".", exc)) from None
         writer = writer or lock_set(result_set.path)
         done = {s.key for s in result_set.manifest.scenarios if s.status == "ok"}
@@ -199,8 +201,10 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
             try:
                 result_set.add_scenario(record, outcome.files, jobfile)
             except OSError as exc:
-                raise KataioError(f"saving {key.label()}: {describe_os_error(exc.filename or result_set.path, exc)}"
-                                  "; this scenario was not recorded, the ones before it are saved") from None
+                why = str(exc) if isinstance(exc, KataioError) else describe_os_error(exc.filename or result_set.path,
+                                                                                       exc)
+                raise KataioError(f"saving {key.label()}: {why}; this scenario was not recorded, the ones before it "
+                                  "are saved") from None
             warm_cache(result_set)
             emit(ScenarioFinished(key, outcome.status, outcome.start_skew_s, aggregate_bw(outcome.files)))
             if outcome.status == "ok":

@@ -145,7 +145,6 @@ class LocalRunner:
         self.journal: RunJournal | None = None
         self.watchdog: Watchdog | None = None
         self._data_entry: str | None = None
-        self._state_entry: str | None = None
         self.run_id = ""
         self.state: Path | None = None
         self.data_root: Path | None = None
@@ -165,7 +164,7 @@ class LocalRunner:
         self.journal = RunJournal.begin(run_id, directory=runs, target="local", plan=plan.name)
         self.watchdog = Watchdog.start(self.journal)
         self.state = runs / run_id
-        self._state_entry = self.journal.record("path", path=str(self.state), what="job files and bundles")
+        self.journal.record("path", path=str(self.state), what="job files and bundles")
         self.state.mkdir(mode=0o700)
         data_root = Path(os.path.abspath(plan.directory)) / f"kataio-{run_id}"
         self._data_entry = self.journal.record("path", path=str(data_root), what="data files")
@@ -327,7 +326,7 @@ class LocalRunner:
             return FioFailure(f"did not finish within timeouts.scenario_grace = {plan.timeouts.scenario_grace:g} s",
                               "laying out the files is too slow",
                               "raise timeouts.scenario_grace or use a smaller fio.filesize")
-        for p, err, d in zip(procs, errors, dirs):
+        for p, err, d in zip(procs, errors, dirs, strict=True):
             if p.returncode != 0:
                 return _with_room(diagnose(err), err, d)
         return None

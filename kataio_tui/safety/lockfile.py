@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kataio_tui.errors import KataioError
+from kataio_tui.safety.trust import open_trusted_dir
 
 _OPEN = os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC
 _HOLDER_MAX = 64 * 1024
@@ -88,11 +89,13 @@ class FileLock:
     @classmethod
     def acquire(cls, path: str | Path, what: str, command: str | None = None) -> FileLock:
         """Take the lock at path for a new holder (the file's content becomes the holder line);
-        raises LockHeld naming the holder when someone has it."""
+        raises LockHeld naming the holder when someone has it. The directory must be one only root
+        and the user can change (trust.py): nobody else can plant a link or a file there."""
         path = Path(path)
         while True:
             try:
-                fd = os.open(path, _OPEN | os.O_CREAT, 0o600)
+                with open_trusted_dir(path.parent) as parent:
+                    fd = os.open(path.name, _OPEN | os.O_CREAT, 0o600, dir_fd=parent.fd)
             except OSError as exc:
                 raise KataioError(f"{path}: cannot open the lock file: {exc.strerror}") from None
             cls._lock_or_raise(fd, path, what)

@@ -21,7 +21,7 @@ class NotEnoughRoom(KataioError):
     """A plan needs more space than a directory's file system has free."""
 
 
-def free_bytes(path: str | Path) -> int | None:
+def free_bytes(path: str | os.PathLike[str]) -> int | None:
     """Bytes an unprivileged writer may still use on the file system of path (None if unknown,
     as on ramfs, which reports no size at all)."""
     try:
@@ -39,7 +39,7 @@ def human(size: float) -> str:
     return f"{size:.1f} TiB"
 
 
-def describe_os_error(path: str | Path, exc: OSError) -> str:
+def describe_os_error(path: str | os.PathLike[str], exc: OSError) -> str:
     """'<path>: no space left on the device (12.0 MiB free)' and the like, for one line."""
     words = _WORDS.get(exc.errno or 0) or exc.strerror or str(exc)
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from tui.test_e2e_tmux import Terminal, tmux
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="runc needs root")]

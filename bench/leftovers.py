@@ -9,6 +9,8 @@ Moments, found by watching /proc and the set directory (10 ms polls):
   layout   fio lays the data files out (`fio --create_only=1`)
   measure  the measured fio has been running for 1 s
   save     the measured fio processes have all ended (kataio assesses and saves the scenario)
+"s to clean": from the signal until the run's watchdog (if it had to act) is done; for the
+cleanup rows, how long `kataio cleanup` took.
 For SIGKILL, `kataio cleanup --local` (when the command knows it) is run afterwards and what is
 left after it is a second row. KILLALL: SIGKILL to kataio and to its watchdog at once. Left: live processes of the run (fio, sh, runc/runsc), containers
 of the run, state/bundle directories (/run/kataio/<run>, kataio-probe-*), data files (bytes).
@@ -238,7 +240,7 @@ def trial(runtime: str, phase: str, sig: signal.Signals, env: dict[str, str],
             proc.kill()
             proc.wait()
             err = proc.stderr.read().decode(errors="replace").strip().splitlines()
-            return [[runtime, phase, sig.name, "moment not reached", "", "", "", "", err[-1][:60] if err else ""]]
+            return [[runtime, phase, sig.name, "moment not reached", "", "", "", "", "", err[-1][:60] if err else ""]]
         ids = run_ids(scratch)
         sent = time.monotonic()
         if with_watchdog:  # the run's watchdog too (as a reboot or a cgroup kill would)
@@ -252,20 +254,28 @@ def trial(runtime: str, phase: str, sig: signal.Signals, env: dict[str, str],
             proc.kill()
             code = proc.wait()
         took = time.monotonic() - sent
+        ids = ids or run_ids(scratch)
+        for _ in range(2400):  # the run's watchdog, if one acts, until it is done (at most 120 s)
+            if not any("kataio_tui.safety.watchdog" in c and any(i in c for i in ids) for c in processes().values()):
+                break
+            time.sleep(0.05)
+        clean = time.monotonic() - sent
         time.sleep(1.0)  # orphans would still be running; let anything racing settle
         ids = ids or run_ids(scratch)
         left = inspect(scratch, marker, before_dirs, ids)
         details(left)
         label = "KILL+watchdog" if with_watchdog else sig.name
-        rows.append([runtime, phase, label, str(code), f"{took:.2f}", *left.cells()])
+        rows.append([runtime, phase, label, str(code), f"{took:.2f}", f"{clean:.2f}", *left.cells()])
         if sig == signal.SIGKILL:
-            clean = subprocess.run([*KATAIO, "cleanup", "--local"], cwd=REPO, env=env, capture_output=True,
-                                   text=True, stdin=subprocess.DEVNULL, timeout=120)
-            note = "" if clean.returncode == 0 else (clean.stderr.strip().splitlines() or ["?"])[-1][:50]
+            started = time.monotonic()
+            cleanup = subprocess.run([*KATAIO, "cleanup", "--local"], cwd=REPO, env=env, capture_output=True,
+                                     text=True, stdin=subprocess.DEVNULL, timeout=120)
+            spent = time.monotonic() - started
+            note = "" if cleanup.returncode == 0 else (cleanup.stderr.strip().splitlines() or ["?"])[-1][:50]
             left = inspect(scratch, marker, before_dirs, ids)
             details(left)
-            rows.append([runtime, phase, f"{label}, then kataio cleanup", str(clean.returncode), "", *left.cells(),
-                         note])
+            rows.append([runtime, phase, f"{label}, then kataio cleanup", str(cleanup.returncode), "",
+                         f"{spent:.2f}", *left.cells(), note])
         return rows
     finally:
         if proc.poll() is None:
@@ -286,8 +296,8 @@ def main() -> int:
         return 2
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # a background job starts with SIGINT ignored: kataio would inherit it
-    header = ["runtime", "moment", "signal", "exit", "s to exit", "processes", "containers", "state dirs",
-              "data files", "note"]
+    header = ["runtime", "moment", "signal", "exit", "s to exit", "s to clean", "processes", "containers",
+              "state dirs", "data files", "note"]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for runtime in args.runtimes.split(","):

@@ -37,14 +37,14 @@ def wait_for_workers(pid: int, count: int) -> list[int]:
 
 
 def test_spawned_fio_dies_with_its_parent_even_by_sigkill(tmp_path):
-    job = fio_job(tmp_path / "d")
+    job = fio_job(tmp_path / "d", runtime=600)
     parent = python_child(f"""
         import subprocess, threading, time
         from kataio_tui.safety.children import spawn
         found = []
         def worker():  # a short-lived thread asks; the spawner thread forks
-            found.append(spawn([{FIO!r}, {str(job)!r}], cwd={str(job.parent)!r}, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL))
+            found.append(spawn([{FIO!r}, "--status-interval=1", {str(job)!r}], cwd={str(job.parent)!r},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE))
         thread = threading.Thread(target=worker)
         thread.start()
         thread.join()
@@ -54,9 +54,10 @@ def test_spawned_fio_dies_with_its_parent_even_by_sigkill(tmp_path):
     fio = int(parent.ready_line.split()[1])
     workers = wait_for_workers(fio, 2)
     assert alive(fio)  # the asking thread has ended and fio still runs: the death signal is the spawner's
-    parent.send_signal(signal.SIGKILL)
+    parent.send_signal(signal.SIGKILL)  # its pipes break too: fio's next status line gets EPIPE
     parent.wait()
-    assert wait_gone([fio, *workers]) == []  # fio's SIGTERM handler stopped its own job processes
+    # fio's SIGTERM handler stopped its own job processes, which are in sessions of their own (setsid)
+    assert wait_gone([fio, *workers]) == []  # within 60 s; left alone they would run for 600 s
 
 
 def test_a_death_signal_set_from_a_short_lived_thread_fires_when_that_thread_ends(tmp_path):

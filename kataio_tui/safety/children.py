@@ -5,8 +5,15 @@ parent goes, also when kataio is killed with SIGKILL. The kernel ties that signa
 *thread* that forked the child, not to the process, so every child is forked by one long-lived
 spawner thread (it lives as long as kataio): children forked by short-lived worker threads would
 be killed as soon as the worker ends. The default signal is SIGTERM because fio, on SIGTERM,
-stops its own forked workers (SIGKILL would kill only fio's main process and leave the workers
-running); the watchdog's SIGKILL of every marked process backs it up.
+stops its own forked job processes within a tenth of a second; they cannot be reached otherwise:
+each calls setsid(), so they are in no process group of ours, and they do not notice their parent
+going (SIGKILL of fio's main process leaves them running for the whole runtime).
+
+For the same reason children ignore SIGPIPE: when kataio dies, the pipe fio writes its status
+lines to breaks, and with the default SIGPIPE fio's main process would die at its next line,
+before the death signal arrives, and orphan its job processes. Ignoring it, fio lives on until
+the SIGTERM, then stops its jobs cleanly. The watchdog's SIGKILL of every marked process backs
+this up.
 
 Each child also carries the run's marker (journal.MARKER_ENV) in its environment.
 """
@@ -56,6 +63,7 @@ def _spawner_thread() -> threading.Thread:
 
 def _death_signal(sig: int, parent: int) -> Callable[[], None]:
     def preexec() -> None:  # in the forked child, before exec: no allocation-heavy work here
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # inherited through exec (see the module's docstring)
         _prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)
         if os.getppid() != parent:  # the parent died before prctl took effect
             os.kill(os.getpid(), sig)

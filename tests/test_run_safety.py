@@ -184,3 +184,32 @@ def test_plan_files_saved_into_place(tmp_path):
     plan = bare_plan(tmp_path, tmp_path / "scratch")
     save_plan(plan, tmp_path / "p.toml")
     assert (tmp_path / "p.toml").read_text().startswith("format = 1")
+
+
+@root_only
+def test_a_non_root_run_keeps_its_job_files_private(other_user, tmp_path):  # noqa: F811
+    """The issue: a non-root run's state went to the guessable /tmp/kataio-<uid>, where another user
+    replaced job.fio and fio's exec_prerun ran a command as the victim. Now an attacker's directory
+    there is never used: the job files go into the user's private state directory."""
+    planted = Path(f"/tmp/kataio-{other_user.uid}")
+    planted.mkdir(mode=0o777)
+    try:
+        os.chmod(planted, 0o777)
+        home = other_user.home
+        plan = bare_plan(tmp_path, home / "scratch").model_copy(update={"name": "victim"})
+        plan_file = home / "plan.toml"
+        plan_file.write_text(plan.to_toml())
+        os.chown(plan_file, other_user.uid, other_user.gid)
+        code = ("import sys; from kataio_tui.cli import main; "
+                f"sys.exit(main(['run', '--headless', {str(plan_file)!r}, '--out', {str(home / 'out')!r}]))")
+        proc = other_user.python(code, check=False, env={"HOME": str(home)})
+        assert proc.returncode == 0, proc.stderr
+        assert os.listdir(planted) == []  # never looked at
+        state = home / ".local" / "state" / "kataio" / "runs"
+        st = os.lstat(state)
+        assert st.st_uid == other_user.uid and st.st_mode & 0o077 == 0
+        assert [p.name for p in state.iterdir()] == []  # the run's journal and job files went with it
+        [made] = list((home / "out").iterdir())
+        assert ResultSet.load(made).manifest.scenarios[0].status == "ok"
+    finally:
+        subprocess.run(["rm", "-rf", str(planted)], check=False)

@@ -62,3 +62,11 @@ def fio_job(directory: Path, runtime: int = 60, numjobs: int = 2) -> Path:
     job.write_text(f"[global]\nioengine=psync\nfilesize=4m\nsize=4m\ntime_based=1\nruntime={runtime}\n"
                    f"numjobs={numjobs}\nrw=randread\nbs=4k\n[kataio]\n")
     return job
+
+
+def plan_toml(name: str, runtime: str, directory: Path, filesize: str = "32m", clients: int = 2,
+              seconds: int = 4) -> str:
+    """A one-scenario local plan (randread 64k, 2 jobs per client) for runs ended by signals."""
+    return (f'format = 1\nname = "{name}"\ntarget = "local"\nruntimes = ["{runtime}"]\npatterns = ["randread"]\n'
+            f'block_sizes = ["64k"]\nclients = [{clients}]\ndirectory = "{directory}"\n[fio]\nioengine = "libaio"\n'
+            f'iodepth = 4\nnumjobs = 2\ndirect = true\nfilesize = "{filesize}"\nruntime = {seconds}\nramp_time = 0\n')

@@ -13,38 +13,22 @@ import time
 from pathlib import Path
 
 import pytest
-from safety_procs import REPO, alive, wait_gone
+from safety_procs import REPO, alive, plan_toml, wait_gone
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="runc and runsc need root")]
 
 OCI = {"runc": ["runc"], "gvisor": ["runsc", "--network=none", "--platform=ptrace"]}
-PLAN = """format = 1
-name = "sig"
-target = "local"
-runtimes = ["{runtime}"]
-patterns = ["randread"]
-block_sizes = ["64k"]
-clients = [2]
-directory = "{directory}"
-[fio]
-ioengine = "libaio"
-iodepth = 4
-numjobs = 2
-direct = true
-filesize = "{filesize}"
-runtime = 4
-ramp_time = 0
-"""
 
 
-def cmdlines() -> list[str]:
+def cmdlines(with_pid: bool = False) -> list[str]:
     found = []
     for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
+        if entry.name.isdigit() and alive(int(entry.name)):
             try:
-                found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
-                pass
+                continue
+            found.append(f"{entry.name} {cmd}" if with_pid else cmd)
     return found
 
 
@@ -60,7 +44,7 @@ class Run:
         self.scratch = tmp_path / "scratch"
         self.state = tmp_path / "state"
         plan = tmp_path / "plan.toml"
-        plan.write_text(PLAN.format(runtime=runtime, directory=self.scratch, filesize=filesize))
+        plan.write_text(plan_toml("sig", runtime, self.scratch, filesize))
         self.env = {**os.environ, "KATAIO_STATE_DIR": str(self.state), "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen([sys.executable, "-m", "kataio_tui", "run", "--headless", str(plan), "--out",
                                       str(tmp_path / "out")], env=self.env, cwd=REPO, stdin=subprocess.DEVNULL,
@@ -98,6 +82,10 @@ class Run:
                 return
             time.sleep(0.01)
         raise AssertionError(f"the run never reached {moment}")
+
+    def watchdogs(self) -> list[int]:
+        return [int(c.split(None, 1)[0]) for c in cmdlines(with_pid=True)
+                if "kataio_tui.safety.watchdog" in c and str(self.state) in c]
 
     def left(self) -> dict[str, list]:
         rid = self.run_id or "no-run-id"
@@ -144,9 +132,7 @@ def test_sigkill_during_measurement_leaves_it_to_the_watchdog(tmp_path, runtime)
 def test_sigkill_of_kataio_and_its_watchdog_then_kataio_cleanup(tmp_path):
     run = Run(tmp_path, "runc")
     run.at("measure")
-    watchdogs = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and alive(int(p.name))
-                 and b"kataio_tui.safety.watchdog" in (p / "cmdline").read_bytes()
-                 and str(run.state).encode() in (p / "cmdline").read_bytes()]
+    watchdogs = run.watchdogs()
     assert len(watchdogs) == 1
     os.kill(watchdogs[0], signal.SIGKILL)
     run.proc.send_signal(signal.SIGKILL)
@@ -171,9 +157,7 @@ def test_sigkill_of_kataio_and_its_watchdog_then_kataio_cleanup(tmp_path):
 def test_resume_clears_what_a_dead_run_left_first(tmp_path):
     run = Run(tmp_path, "bare")
     run.at("measure")
-    watchdogs = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and alive(int(p.name))
-                 and b"kataio_tui.safety.watchdog" in (p / "cmdline").read_bytes()
-                 and str(run.state).encode() in (p / "cmdline").read_bytes()]
+    watchdogs = run.watchdogs()
     for pid in [*watchdogs, run.proc.pid]:
         os.kill(pid, signal.SIGKILL)
     run.proc.wait()

@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable
 from types import FrameType
-from typing import Any
+from typing import Any, Self
 
 CANCEL_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -23,14 +23,10 @@ def exit_status(signum: int) -> int:
     return 128 + signum
 
 
-class CancelOnSignals:
-    """with CancelOnSignals(cancel, on_signal): ... ; on_signal(signum, count) runs in the main
-    thread for each signal (count 1: cancel has just been set; later: clean-up is under way)."""
+class _Handlers:
+    """Installs self._handle for signals on enter and puts the previous handlers back on exit."""
 
-    def __init__(self, cancel: threading.Event, on_signal: Callable[[int, int], None] | None = None,
-                 signals: Iterable[int] = CANCEL_SIGNALS) -> None:
-        self.cancel = cancel
-        self.on_signal = on_signal
+    def __init__(self, signals: Iterable[int]) -> None:
         self.signals = tuple(signals)
         self.received: list[int] = []
         self._old: dict[int, Any] = {}
@@ -40,12 +36,9 @@ class CancelOnSignals:
         return self.received[0] if self.received else None
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        self.received.append(signum)
-        self.cancel.set()
-        if self.on_signal is not None:
-            self.on_signal(signum, len(self.received))
+        raise NotImplementedError
 
-    def __enter__(self) -> CancelOnSignals:
+    def __enter__(self) -> Self:
         for sig in self.signals:
             self._old[sig] = signal.signal(sig, self._handle)
         return self
@@ -54,6 +47,23 @@ class CancelOnSignals:
         for sig, old in self._old.items():
             signal.signal(sig, old)
         self._old.clear()
+
+
+class CancelOnSignals(_Handlers):
+    """with CancelOnSignals(cancel, on_signal): ... ; on_signal(signum, count) runs in the main
+    thread for each signal (count 1: cancel has just been set; later: clean-up is under way)."""
+
+    def __init__(self, cancel: threading.Event, on_signal: Callable[[int, int], None] | None = None,
+                 signals: Iterable[int] = CANCEL_SIGNALS) -> None:
+        super().__init__(signals)
+        self.cancel = cancel
+        self.on_signal = on_signal
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
+        self.cancel.set()
+        if self.on_signal is not None:
+            self.on_signal(signum, len(self.received))
 
 
 class SignalInterrupt(KeyboardInterrupt):
@@ -64,27 +74,15 @@ class SignalInterrupt(KeyboardInterrupt):
         self.signum = signum
 
 
-class InterruptOnSignals:
+class InterruptOnSignals(_Handlers):
     """For synchronous commands (`kataio check`): the first SIGINT, SIGTERM or SIGHUP raises
     SignalInterrupt in the main thread, so every ``finally`` on the way out (a probe container's
     removal) runs; later signals are only counted, so they cannot cut that clean-up short."""
 
     def __init__(self, signals: Iterable[int] = CANCEL_SIGNALS) -> None:
-        self.signals = tuple(signals)
-        self.received: list[int] = []
-        self._old: dict[int, Any] = {}
+        super().__init__(signals)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.received.append(signum)
         if len(self.received) == 1:
             raise SignalInterrupt(signum)
-
-    def __enter__(self) -> InterruptOnSignals:
-        for sig in self.signals:
-            self._old[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, old in self._old.items():
-            signal.signal(sig, old)
-        self._old.clear()

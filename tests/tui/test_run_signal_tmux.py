@@ -10,28 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from safety_procs import plan_toml
 
 from tui.test_e2e_tmux import Terminal, tmux
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.geteuid() != 0, reason="runc needs root")]
 
-PLAN = """format = 1
-name = "tui-sig"
-target = "local"
-runtimes = ["{runtime}"]
-patterns = ["randread"]
-block_sizes = ["64k"]
-clients = [1]
-directory = "{directory}"
-[fio]
-ioengine = "libaio"
-iodepth = 4
-numjobs = 2
-direct = true
-filesize = "16m"
-runtime = 20
-ramp_time = 0
-"""
 
 
 def children(pid: int) -> list[int]:
@@ -49,7 +33,7 @@ def children(pid: int) -> list[int]:
 def test_a_signal_to_the_tui_stops_the_run_and_restores_the_terminal(tmp_path, runtime, name):
     scratch = tmp_path / "scratch"
     plan = tmp_path / "plan.toml"
-    plan.write_text(PLAN.format(runtime=runtime, directory=scratch))
+    plan.write_text(plan_toml("tui-sig", runtime, scratch, "16m", clients=1, seconds=20))
     env = {"KATAIO_DATA_DIR": str(tmp_path / "data"), "KATAIO_CONFIG_DIR": str(tmp_path / "config"),
            "KATAIO_STATE_DIR": str(tmp_path / "state"), "HOME": str(tmp_path), "TERM": "xterm-256color",
            "PATH": os.environ.get("PATH", "/usr/bin:/bin")}

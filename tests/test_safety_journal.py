@@ -87,3 +87,24 @@ def test_handlers_named_by_the_journal_are_loaded_and_others_refused(runs):
     result = clear(dead)
     assert result.problems == ["handler module 'os': not a kataio module; ignored",
                                "handler module kataio_tui.nope: No module named 'kataio_tui.nope'"]
+
+
+def test_kataio_check_reports_what_dead_runs_left(tmp_path, monkeypatch, capsys):
+    import json
+
+    from kataio_tui.cli import main
+
+    monkeypatch.setenv("KATAIO_STATE_DIR", str(tmp_path / "state"))
+    data = tmp_path / "data"
+    data.mkdir()
+    journal = RunJournal.begin("20261202-000000-dead01")
+    journal.record("path", path=str(data), what="data files")
+    journal.lock.release(unlink=False)  # as a SIGKILL of the run and its watchdog leaves it
+    assert main(["check", "--host-only", "--json", "--root", str(tmp_path)]) in (0, 1)
+    document = json.loads(capsys.readouterr().out)
+    assert document["leftovers"] == [{"run_id": "20261202-000000-dead01", "left": [f"data files: {data}"]}]
+    main(["check", "--host-only", "--root", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert "left behind by 1 dead kataio run(s) of this user; remove with `kataio cleanup`:" in out
+    assert f"run 20261202-000000-dead01: data files: {data}" in out
+    assert data.exists()  # check only reports

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -38,7 +39,9 @@ def containers(runtime: str) -> list[dict]:
 
 
 class Run:
-    def __init__(self, tmp_path: Path, runtime: str, filesize: str = "32m") -> None:
+    """A `kataio run --headless` of one scenario into tmp_path (started here unless start=False)."""
+
+    def __init__(self, tmp_path: Path, runtime: str, filesize: str = "32m", start: bool = True) -> None:
         self.tmp, self.runtime = tmp_path, runtime
         self._run_id: str | None = None
         self.scratch = tmp_path / "scratch"
@@ -46,10 +49,11 @@ class Run:
         plan = tmp_path / "plan.toml"
         plan.write_text(plan_toml("sig", runtime, self.scratch, filesize))
         self.env = {**os.environ, "KATAIO_STATE_DIR": str(self.state), "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen([sys.executable, "-m", "kataio_tui", "run", "--headless", str(plan), "--out",
-                                      str(tmp_path / "out")], env=self.env, cwd=REPO, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     start_new_session=True)
+        self.argv = [sys.executable, "-m", "kataio_tui", "run", "--headless", str(plan), "--out", str(tmp_path / "out")]
+        if start:
+            self.proc = subprocess.Popen(self.argv, env=self.env, cwd=REPO, stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                         start_new_session=True)
 
     @property
     def run_id(self) -> str | None:
@@ -186,3 +190,29 @@ def test_sigterm_to_kataio_check_during_a_probe_leaves_no_probe(tmp_path):
     assert proc.returncode == 143 and "kataio: stopped by SIGTERM" in err
     assert [c["id"] for rt in OCI for c in containers(rt) if str(state) in c["bundle"]] == []
     assert list((state / "runs").iterdir()) == []
+
+
+def test_a_terminal_that_hangs_up_under_a_headless_run(tmp_path):
+    """An SSH session that drops: the terminal goes away (tmux kill-session: SIGHUP, then EIO on
+    every write). The run is stopped and cleaned up, and no traceback is written on the way."""
+    from tui.test_e2e_tmux import Terminal
+
+    run = Run(tmp_path, "runc", start=False)
+    err = tmp_path / "stderr"
+    env = {k: v for k, v in run.env.items() if k in ("KATAIO_STATE_DIR", "PYTHONPATH", "PATH", "HOME")}
+    term = Terminal(["sh", "-c", f"{shlex.join(run.argv)} 2> {err}"], env)
+    try:
+        for _ in range(12000):
+            if run.run_id and any(run.run_id in c["id"] and c["status"] == "running" for c in containers("runc")):
+                break
+            time.sleep(0.01)
+        else:
+            raise AssertionError("the run in the terminal never measured")
+    finally:
+        term.close()  # the terminal hangs up
+    for _ in range(1200):
+        if run.left() == NOTHING:
+            break
+        time.sleep(0.05)
+    assert run.left() == NOTHING
+    assert "Traceback" not in err.read_text()

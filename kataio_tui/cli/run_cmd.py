@@ -166,17 +166,26 @@ def run_headless(plan, out: Path, resume: Path | None, keep_files: bool) -> int:
     if "error" in outcome:
         raise outcome["error"]
     result = outcome["result"]
+    code = exit_status(caught.first or signal.SIGINT) if result.status == "cancelled" else 1 if result.failed else 0
+    try:
+        _tell_outcome(plan, result, caught.first, cleanup_s)
+    except OSError:  # the terminal hung up (SIGHUP from a dropped SSH session): the run is saved all the same
+        pass
+    return code
+
+
+def _tell_outcome(plan, result, signum: int | None, cleanup_s: float | None) -> None:
+    import signal
+
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     if result.completed or any(s.status == "ok" for s in result.result_set.manifest.scenarios):
         _print_report(result.result_set.path, "bare" if "bare" in plan.runtimes else plan.runtimes[0])
     print(f"result set: {result.result_set.path}")
-    if caught.first is not None:
-        print(f"stopped by {signal.Signals(caught.first).name}: clean-up took {cleanup_s:.1f} s", file=sys.stderr)
+    if signum is not None:
+        print(f"stopped by {signal.Signals(signum).name}: clean-up took {cleanup_s:.1f} s", file=sys.stderr)
     if result.status == "cancelled":
         print(f"interrupted; continue with: kataio run --resume {result.result_set.path}", file=sys.stderr)
-        return exit_status(caught.first or signal.SIGINT)
-    return 1 if result.failed else 0
 
 
 def _print_report(path: Path, baseline: str) -> None:
@@ -206,7 +215,10 @@ class RunProgress:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._progress.__exit__(*exc)
+        try:
+            self._progress.__exit__(*exc)
+        except OSError:  # the terminal hung up
+            pass
 
     def emit(self, event) -> None:
         from kataio_tui.runners import events as ev

@@ -12,8 +12,9 @@ Moments, found by watching /proc and the set directory (10 ms polls):
 "s to clean": from the signal until the run's watchdog (if it had to act) is done; for the
 cleanup rows, how long `kataio cleanup` took.
 For SIGKILL, `kataio cleanup --local` (when the command knows it) is run afterwards and what is
-left after it is a second row. KILLALL: SIGKILL to kataio and to its watchdog at once. Left: live processes of the run (fio, sh, runc/runsc), containers
-of the run, state/bundle directories (/run/kataio/<run>, kataio-probe-*), data files (bytes).
+left after it is a second row. KILLALL: SIGKILL to kataio and to its watchdog at once.
+Left: live processes of the run (fio, sh, runc/runsc), containers of the run, state/bundle
+directories (/run/kataio/<run>, kataio-probe-*), data files (bytes).
 Everything left is removed by this script after each trial. Needs root (runc, runsc).
 """
 
@@ -196,11 +197,11 @@ def wait_for_phase(proc: subprocess.Popen, phase: str, scratch: Path, timeout: f
     seen_measure = False
     while time.monotonic() < deadline and proc.poll() is None:
         cmds = list(processes().values())
-        if phase == "probe" and any("kataio-probe-" in c and " run " in c for c in cmds):
+        ids = run_ids(scratch)
+        if phase == "probe" and any("kataio-probe-" in c and " run " in c and any(i in c for i in ids) for c in cmds):
             return True
         if phase == "layout" and any("--create_only=1" in c for c in cmds) and any(scratch.glob("kataio-*/client-*/*")):
             return True
-        ids = run_ids(scratch)
         measuring = any("--status-interval=1" in c and c.split()[0].endswith("fio") for c in cmds) or any(
             c[3] and any(i in c[2] for i in ids) and running(c) for c in containers()) if ids else False
         if measuring:

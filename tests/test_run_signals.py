@@ -71,7 +71,7 @@ class Run:
         for _ in range(12000):
             assert self.proc.poll() is None, self.proc.stderr.read()
             cmds = cmdlines()
-            if moment == "probe" and any("kataio-probe-" in c and " run " in c for c in cmds):
+            if moment == "probe" and any("kataio-probe-" in c and " run " in c and str(self.state) in c for c in cmds):
                 return
             if moment == "layout" and any("--create_only=1" in c for c in cmds) and self.run_id:
                 return

@@ -78,7 +78,7 @@ def cwd_of(pid: int) -> str:
 
 def running(container: tuple[str, list[str], str, str]) -> bool:
     """A client container (not a probe) whose fio has been started."""
-    name, argv, cid, _ = container
+    _, argv, cid, _ = container
     if "-probe-" in cid:
         return False
     state = subprocess.run([*argv, "state", cid], capture_output=True, text=True).stdout

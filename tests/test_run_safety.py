@@ -103,7 +103,7 @@ def test_two_resumes_of_one_set_from_the_command_line(tmp_path):
             threading.Event().wait(0.05)
         two = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
     finally:
-        out, err = one.communicate(timeout=120)
+        _, err = one.communicate(timeout=120)
     assert one.returncode == 0, err
     assert two.returncode == 2
     last = two.stderr.strip().splitlines()[-1]

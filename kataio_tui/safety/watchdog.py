@@ -109,7 +109,7 @@ def main(argv: list[str]) -> int:
     journal = Path(argv[0])
     try:
         return _watch(journal, int(argv[1]), int(argv[2]), int(argv[3]))
-    except Exception as exc:  # nobody sees the watchdog's stderr: say it in the log
+    except Exception as exc:  # noqa: BLE001 - nobody sees the watchdog's stderr: say it in the log
         _log(journal, f"watchdog failed: {type(exc).__name__}: {exc}")
         return 1
 

@@ -138,9 +138,8 @@ def state_dirs(ids: list[str], before: set[str]) -> list[Path]:
                 and directory != Path(tempfile.gettempdir())
             if any(i in entry.name for i in ids) or new_probe:
                 found.append(path)
-            elif depth and entry.is_dir(follow_symlinks=False) and "kataio" in str(path):
-                walk(path, depth - 1)
-            elif depth == 3 and entry.is_dir(follow_symlinks=False) and entry.name.startswith(("kataio", "user")):
+            elif entry.is_dir(follow_symlinks=False) and ((depth and "kataio" in str(path))
+                                                          or (depth == 3 and entry.name.startswith(("kataio", "user")))):
                 walk(path, depth - 1)
 
     for root in roots:

@@ -185,7 +185,7 @@ def test_after_done_the_watchdog_touches_nothing(tmp_path):
 
 
 def test_sigterm_to_the_watchdog_clears_too(tmp_path):
-    child, runs, rid, _, fio, watchdog, data = start_run(tmp_path, with_container=False)
+    child, _, _, _, fio, watchdog, data = start_run(tmp_path, with_container=False)
     try:
         os.kill(watchdog, signal.SIGTERM)
         assert wait_gone([watchdog]) == []

@@ -36,15 +36,15 @@ from kataio_tui.errors import KataioError
 from kataio_tui.fio.jobfile import LAYOUT_ARGS
 from kataio_tui.fio.reader import FioOutputError, read_fio_output
 from kataio_tui.fio.summary import client_summaries
+from kataio_tui.local.availability import RuntimeStatus, local_runtime_status, oci_tool
+from kataio_tui.local.oci import force_delete, list_containers, remove_bundle
 from kataio_tui.model.plan import Plan
 from kataio_tui.model.results import Provenance, ScenarioKey
-from kataio_tui.local.availability import RuntimeStatus, local_runtime_status, oci_tool
 from kataio_tui.runners.driver import ScenarioOutcome
 from kataio_tui.runners.events import ClientResult, Emit, ScenarioPhase, serialized
 from kataio_tui.runners.fio_errors import FioFailure, diagnose
 from kataio_tui.runners.fio_stream import ClientStream, start_skew_s
 from kataio_tui.runners.local_clients import BareClient, LocalClient, OciClient
-from kataio_tui.local.oci import force_delete, list_containers, remove_bundle
 from kataio_tui.safety.children import spawn
 from kataio_tui.safety.journal import RunJournal, dead_runs
 from kataio_tui.safety.private_dirs import ensure_private_dir, make_private_dir

@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from kataio_tui.fio.jobfile import FIO_ARGS
-from kataio_tui.runners.fio_stream import ClientStream
 from kataio_tui.local.oci import BUNDLE_CTL, OciTool, force_delete, oci_config, run_tool, write_bundle
+from kataio_tui.runners.fio_stream import ClientStream
 from kataio_tui.safety.children import spawn
 from kataio_tui.safety.journal import RunJournal
 

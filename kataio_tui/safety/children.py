@@ -48,7 +48,7 @@ def _serve() -> None:
             continue
         try:
             future.set_result(job())
-        except BaseException as exc:  # handed to the caller's thread
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             future.set_exception(exc)
 
 

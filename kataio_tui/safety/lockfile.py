@@ -18,7 +18,7 @@ import shlex
 import socket
 import sys
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kataio_tui.errors import KataioError
@@ -45,7 +45,7 @@ class Holder:
         except KeyError:
             user = str(uid)
         return cls(os.getpid(), uid, user, socket.gethostname(),
-                   datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+                   datetime.now(UTC).replace(microsecond=0).isoformat(),
                    command if command is not None else shlex.join(["kataio", *sys.argv[1:]]))
 
     def describe(self) -> str:

@@ -118,7 +118,7 @@ class TreeReader:
 
     def read(self, rel: str | PurePosixPath) -> bytes:
         """The bytes of the regular file rel (at most the read limit, also if it grows meanwhile)."""
-        fd, st = self.open(rel)
+        fd, _ = self.open(rel)
         try:
             chunks, total = [], 0
             while chunk := os.read(fd, min(1 << 20, self.limit + 1 - total)):

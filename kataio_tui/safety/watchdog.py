@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 
@@ -97,7 +97,7 @@ def _wait(pipe_fd: int) -> bool:
 
 def _log(journal: Path, text: str) -> None:
     """A line in watchdog.log beside the journals (written only when the watchdog had to act)."""
-    line = f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ} {text}\n".encode()
+    line = f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {text}\n".encode()
     fd = os.open(journal.parent / LOG, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
         os.write(fd, line)

@@ -10,6 +10,7 @@ import secrets
 import shutil
 import site
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,20 @@ def other_user() -> Iterator[OtherUser]:
     try:
         yield OtherUser(name, entry.pw_uid, entry.pw_gid, Path(entry.pw_dir))
     finally:
-        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
-        subprocess.run(["userdel", "--remove", name], capture_output=True)
+        _remove_user(name)
+
+
+def _remove_user(name: str) -> None:
+    """userdel refuses a user whose processes are still exiting: kill them, then retry a while."""
+    for _ in range(100):
+        subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)  # this test user's processes only
+        if subprocess.run(["userdel", "--remove", name], capture_output=True).returncode in (0, 6):  # 6: gone
+            try:
+                pwd.getpwnam(name)
+            except KeyError:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"test user {name} could not be removed (userdel)")
 
 
 @pytest.fixture

@@ -25,3 +25,11 @@ def format_size(n: int) -> str:
         if n >= factor and n % factor == 0:
             return f"{n // factor}{suffix}"
     return str(n)
+
+
+def format_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB', 68719476736 -> '64 GiB' (for people; format_size is for fio)."""
+    for unit, factor in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= factor:
+            return f"{n / factor:.3g} {unit}"
+    return f"{n:.0f} B"

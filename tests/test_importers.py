@@ -11,7 +11,7 @@ import pytest
 from fiogen import CS_CLONES, FioGen, fiogen, local_spec, stackhpc_tree  # noqa: F401
 
 from kataio_tui.results.importers import (
-    ImportFailed, block_size_from_options, detect_layout, import_any, pattern_from_options,
+    ImportFailed, block_size_of, detect_layout, import_any, pattern_of,
 )
 from kataio_tui.results.loader import load_set, quick_load
 from kataio_tui.results.store import ResultSet
@@ -21,6 +21,11 @@ RUNTIMES = ("bare", "kata")
 PATTERNS = ("randread", "write")
 CLIENTS = (1, 2)
 BLOCKS = ("4k", "64k")
+
+
+def head(key) -> tuple:
+    """(runtime, pattern, block size, clients) of a scenario key."""
+    return (key.runtime, key.pattern, key.block_size, key.clients)
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +45,14 @@ def test_stackhpc_tree_import(tree, tmp_path):
     files = sorted(tree.glob("*/*/*/*/*.json"))
     assert report.imported == len(files) == 2 * 2 * (1 + 2) * 2 and report.skipped == []
     rs = ResultSet.load(tmp_path / "set")
-    keys = sorted(s.key[:4] for s in rs.manifest.scenarios)
+    keys = sorted(head(s.key) for s in rs.manifest.scenarios)
     assert keys == sorted((r, p, b, c) for r in RUNTIMES for p in PATTERNS for b in (4096, 65536) for c in CLIENTS)
     prov = rs.manifest.provenance
     assert prov.made_by == "kataio import stackhpc" and prov.fio_version == "fio-3.1, fio-3.33"
     # raw bytes kept exactly: every source file is in the set once
     kept = sorted(rs.read_raw(f) for s in rs.manifest.scenarios for f in s.files)
     assert kept == sorted(p.read_bytes() for p in files)
-    scenario = next(s for s in rs.manifest.scenarios if s.key[:4] == ("kata", "write", 65536, 2))
+    scenario = next(s for s in rs.manifest.scenarios if head(s.key) == ("kata", "write", 65536, 2))
     assert sorted(Path(f).name for f in scenario.files) == ["client0-64k.json", "client1-64k.json"]
 
 
@@ -79,7 +84,7 @@ def test_bad_file_in_tree_is_skipped_and_listed(tree, tmp_path):
     assert report.skipped[0].startswith("kata/ext4-write/2/client1/64k.json: truncated")
     rs = ResultSet.load(tmp_path / "set")
     assert "skipped 1 unreadable file(s)" in rs.manifest.provenance.notes
-    row = next(r for r in build_rows(load_set(rs), "bare", ("clat",)) if r.key == ("kata", "write", 65536, 2))
+    row = next(r for r in build_rows(load_set(rs), "bare", ("clat",)) if head(r.key) == ("kata", "write", 65536, 2))
     assert row.clients_reported == 1 and row.clients_planned == 2
     assert "only 1 of 2 client results" in row.flags
 
@@ -99,7 +104,7 @@ def test_loose_folder_pattern_and_block_size_from_job_options(fiogen, tmp_path):
     report = import_any(src, tmp_path / "set", runtime="runc")
     assert report.imported == 5 and len(report.skipped) == 1 and report.skipped[0].startswith("notes.txt: ")
     rs = ResultSet.load(tmp_path / "set")
-    keys = sorted(s.key[:4] for s in rs.manifest.scenarios)
+    keys = sorted(head(s.key) for s in rs.manifest.scenarios)
     assert keys == [("runc", "randrw", 4096, 2), ("runc", "randwrite", 16384, 3), ("runc", "read", 8192, 1)]
     assert rs.manifest.provenance.made_by == "kataio import loose"
 
@@ -118,7 +123,7 @@ def test_loose_files_without_rw_and_bs_need_the_flags(fiogen, tmp_path):  # noqa
     report = import_any(src, tmp_path / "set", pattern="read", block_size=4096, runtime="gvisor")
     assert report.imported == 1
     (scenario,) = ResultSet.load(tmp_path / "set").manifest.scenarios
-    assert scenario.key[:4] == ("gvisor", "read", 4096, 1)
+    assert head(scenario.key) == ("gvisor", "read", 4096, 1)
     # the pattern flag alone is not enough: the block size is still unknown
     with pytest.raises(ImportFailed, match="no block size: the job options have no bs="):
         import_any(src, tmp_path / "set2", pattern="read")
@@ -158,11 +163,11 @@ def test_cancel_writes_nothing(tree, tmp_path):
 
 @pytest.mark.parametrize(("rw", "want"), [("randread", "randread"), ("readwrite", "rw"), ("randrw:16", "randrw"),
                                           ("RW", "rw"), ("bogus", None), (None, None)])
-def test_pattern_from_options(rw, want):
-    assert pattern_from_options(rw) == want
+def test_pattern_of(rw, want):
+    assert pattern_of(rw) == want
 
 
 @pytest.mark.parametrize(("bs", "want"), [("64k", 65536), ("4k,64k", 4096), ("4k-16k", 4096), ("1m", 1 << 20),
                                           ("huge", None), (None, None)])
-def test_block_size_from_options(bs, want):
-    assert block_size_from_options(bs) == want
+def test_block_size_of(bs, want):
+    assert block_size_of(bs) == want

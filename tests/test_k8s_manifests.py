@@ -19,6 +19,7 @@ from kataio_tui.runners.kubernetes import gate, manifests as m
 NAMES = m.RunNames("3f9a01bc")
 OWNER = m.owner_reference(NAMES, "0c6f6a6e-5a8e-4b8e-9d0e-2f1d7b8d9a10")
 KEY = ScenarioKey("kata-qemu", "randread", 65536, 8, 0)
+BARE_KEY = ScenarioKey("bare", "randread", 65536, 8, 0)
 STORAGES = {
     "emptyDir": KubernetesStorage(),
     "hostPath": KubernetesStorage(kind="hostPath", path="/srv/shared"),
@@ -51,7 +52,7 @@ def all_manifests() -> list[tuple[str, dict]]:
         for rc in ("kata-qemu", None):
             spec = m.ClientSpec(index=3, key=KEY, client=5, runtime_class=rc)
             found.append((f"pod-{storage}-{rc}", m.client_pod(NAMES, target(storage), spec, OWNER)))
-        base = m.ClientSpec(index=3, key=KEY._replace(runtime="bare"), client=0, runtime_class=None, baseline=True)
+        base = m.ClientSpec(index=3, key=BARE_KEY, client=0, runtime_class=None, baseline=True)
         found.append((f"baseline-{storage}", m.client_pod(NAMES, target(storage, baseline="privileged-pod"), base,
                                                           OWNER)))
     found.append(("pod-selector-limits", m.client_pod(
@@ -120,7 +121,7 @@ def test_default_runtime_has_no_runtime_class_and_emptydir_no_subpath():
 
 def test_baseline_pod_is_privileged_in_host_namespaces_and_labelled():
     pod = m.client_pod(NAMES, target("hostPath", baseline="privileged-pod"),
-                       m.ClientSpec(1, KEY._replace(runtime="bare"), 0, "kata-qemu", baseline=True), OWNER)
+                       m.ClientSpec(1, BARE_KEY, 0, "kata-qemu", baseline=True), OWNER)
     spec = pod["spec"]
     assert spec["hostPID"] and spec["hostNetwork"] and spec["hostIPC"]
     assert "runtimeClassName" not in spec

@@ -6,6 +6,7 @@ import tomllib
 
 import pytest
 
+from kataio_tui.fio.jobfile import render_jobfile
 from kataio_tui.model.plan import (
     EXTRA_OPTIONS,
     FioParams,
@@ -27,7 +28,7 @@ def test_stackhpc_preset_is_the_study():
     assert plan.clients == [1, 8, 64]
     f = plan.fio
     assert (f.ioengine, f.iodepth, f.numjobs, f.direct, f.filesize, f.runtime) == (
-        "libaio", 8, 4, True, 32 << 30, 30)
+        "libaio", [8], [4], True, 32 << 30, 30)
     assert len(plan.scenarios()) == 36
 
 
@@ -72,14 +73,44 @@ def test_scenarios_alternate_runtimes_innermost():
     plan = Plan(runtimes=["bare", "runc"], patterns=["read", "write"], clients=[1, 2], repeats=2)
     keys = plan.scenarios()
     assert len(keys) == 2 * 2 * 2 * 2
-    assert keys[:3] == [ScenarioKey("bare", "read", 65536, 1, 0), ScenarioKey("runc", "read", 65536, 1, 0),
-                        ScenarioKey("bare", "write", 65536, 1, 0)]
-    assert keys[-1] == ScenarioKey("runc", "write", 65536, 2, 1)
+    assert keys[:3] == [ScenarioKey("bare", "read", 65536, 1, 0, 8, 4), ScenarioKey("runc", "read", 65536, 1, 0, 8, 4),
+                        ScenarioKey("bare", "write", 65536, 1, 0, 8, 4)]
+    assert keys[-1] == ScenarioKey("runc", "write", 65536, 2, 1, 8, 4)
+
+
+def test_sweeps_of_iodepth_and_numjobs(tmp_path):
+    """[fio] iodepth and numjobs take a list: the scenarios are the product, runtimes innermost, then
+    iodepth, numjobs, pattern, block size, clients and repeats; a number stays a number in TOML."""
+    plan = plan_from_dict({"runtimes": ["bare", "runc"], "patterns": ["randread"], "clients": [1, 2],
+                           "fio": {"iodepth": [1, 4, 16], "numjobs": [1, 2], "runtime": 10, "ramp_time": 0,
+                                   "filesize": "1g"}})
+    keys = plan.scenarios()
+    assert len(keys) == 2 * 3 * 2 * 2
+    assert [(k.runtime, k.iodepth, k.numjobs, k.clients) for k in keys[:8]] == [
+        ("bare", 1, 1, 1), ("runc", 1, 1, 1), ("bare", 4, 1, 1), ("runc", 4, 1, 1), ("bare", 16, 1, 1),
+        ("runc", 16, 1, 1), ("bare", 1, 2, 1), ("runc", 1, 2, 1)]
+    assert keys[-1] == ScenarioKey("runc", "randread", 65536, 2, 0, 16, 2)
+    assert len(set(keys)) == len(keys)
+    assert plan.estimate_seconds() == 10 * len(keys)
+    assert plan.data_bytes() == 2 * 2 * (1 << 30)  # the largest clients x the largest numjobs x filesize
+    assert plan.results_bytes() == sum(k.clients for k in keys) * 32 * 1024
+    assert plan.sweeps() == {"runtimes": ["bare", "runc"], "iodepths": ["1", "4", "16"],
+                             "numjobs values": ["1", "2"], "client counts": ["1", "2"]}
+    path = tmp_path / "sweep.toml"
+    save_plan(plan, path)
+    fio = tomllib.loads(path.read_text())["fio"]
+    assert fio["iodepth"] == [1, 4, 16] and fio["numjobs"] == [1, 2]
+    assert load_plan(path) == plan
+    single = tomllib.loads(preset("quick").to_toml())["fio"]
+    assert single["iodepth"] == 8 and single["numjobs"] == 4  # a plan without a sweep keeps numbers
+    for key in keys[:4]:
+        text = render_jobfile(plan, key)
+        assert f"iodepth={key.iodepth}\n" in text and f"numjobs={key.numjobs}\n" in text
 
 
 def test_estimate_adds_overhead_and_layout():
     plan = Plan(runtimes=["bare", "runc"], patterns=["read"], clients=[2])
-    plan.fio = plan.fio.model_copy(update={"runtime": 10, "ramp_time": 2, "numjobs": 1, "filesize": 1 << 30})
+    plan.fio = plan.fio.model_copy(update={"runtime": 10, "ramp_time": 2, "numjobs": [1], "filesize": 1 << 30})
     assert plan.estimate_seconds() == 24
     assert plan.estimate_seconds({"runc": 1.5}, layout_bytes_per_s=1 << 30) == 24 + 1.5 + 2
 
@@ -93,7 +124,12 @@ def test_estimate_adds_overhead_and_layout():
     ({"fio": {"extra": {"fallocate": "sometimes"}}}, "fio.extra", "none, native, posix"),
     ({"block_sizes": ["64q"]}, "block_sizes", "64k"),
     ({"clients": [0]}, "clients", "1 to 1024"),
-    ({"fio": {"iodepth": 0}}, "fio.iodepth", "greater than or equal to 1"),
+    ({"fio": {"iodepth": 0}}, "fio.iodepth", "1 to 4096"),
+    ({"fio": {"numjobs": [1, 300]}}, "fio.numjobs", "1 to 256"),
+    ({"fio": {"iodepth": [4, 4]}}, "fio.iodepth", "listed twice"),
+    ({"fio": {"iodepth": []}}, "fio.iodepth", "non-empty list"),
+    ({"fio": {"numjobs": 2.5}}, "fio.numjobs", "whole number"),
+    ({"fio": {"iodepth": True}}, "fio.iodepth", "whole number"),
     ({"color": "red"}, "color", "unknown field"),
     ({"target": "kubernetes", "kubernetes": {"storage": {"kind": "pvc"}}}, "kubernetes.storage", "storage.claim"),
     ({"target": "kubernetes", "kubernetes": {"image_pull_policy": "Sometimes"}},

@@ -163,7 +163,7 @@ def test_a_read_only_target_and_a_full_output_disk_are_named(tmp_path, small_ext
         return False
 
     recorder = Recorder(threading.Event(), fill_out)
-    with pytest.raises(KataioError, match=r"saving bare randread 64k x1: .*: no space left on the device \("
+    with pytest.raises(KataioError, match=r"saving bare randread 64k x1 qd4 j2: .*: no space left on the device \("
                                           r".* free\); this scenario was not recorded"):
         run(plan, tmp_path, recorder, out_dir=small_tmpfs / "out")
     [finished] = recorder.of(ev.RunFinished)

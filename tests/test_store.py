@@ -12,7 +12,7 @@ import tomli_w
 import tomllib
 from fiogen import CS_CLONES, LOCAL_GROUP, fiogen  # noqa: F401
 
-from kataio_tui.model.results import Provenance, ScenarioRecord
+from kataio_tui.model.results import Provenance, ScenarioKey, ScenarioRecord
 from kataio_tui.results import store
 from kataio_tui.results.loader import load_set
 from kataio_tui.results.store import MANIFEST, ResultSet, ResultSetError, find_result_sets
@@ -46,7 +46,7 @@ def test_create_and_load_round_trip(made, raw):
     assert loaded.name == "one" and loaded.manifest.plan == {"preset": "x", "clients": [1, 2]}
     assert loaded.manifest.provenance.hosts == ["h1"] and loaded.manifest.provenance.fio_version == "fio-3.33"
     (scenario,) = loaded.manifest.scenarios
-    assert scenario.key == ("bare", "randread", 65536, 2, 0)
+    assert scenario.key == ScenarioKey("bare", "randread", 65536, 2, 0)
     assert loaded.read_raw(scenario.files[0]) == raw  # byte for byte, banner and all
     assert loaded.read_raw(scenario.jobfile) == b"[job]\nrw=randread\n"
     assert not [p for p in made.path.parent.iterdir() if p.name.startswith(".")]  # no staging left

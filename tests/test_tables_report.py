@@ -129,7 +129,7 @@ def test_anomaly_flags(rows):
     assert any(f.startswith("clat p99 is ") and f.endswith("x p50") for f in gvisor.flags)
     runc = by_key[("runc", "randread", 2)]
     assert "1 unreadable file(s)" in runc.flags and runc.clients_reported == 2
-    assert [str(p) for p in loaded.problems][0].startswith("raw/runc/randread/bs4096/c2/r0/broken.json: truncated")
+    assert [str(p) for p in loaded.problems][0].startswith("raw/runc/randread/bs4096/qdx-jx/c2/r0/broken.json: truncated")
     assert "fio error code(s) 25" in by_key[("bare", "randtrim", 1)].flags
 
 
@@ -281,7 +281,7 @@ def test_warm_report_does_not_import_pydantic(aged_copy):
     assert out == ["RecordView", "False"]
 
 
-def test_plain_json_falls_back_to_fio_percentiles_and_says_so(fiogen, tmp_path):  # noqa: F811
+def test_plain_json_several_clients_give_the_per_client_range_and_say_why(fiogen, tmp_path):  # noqa: F811
     specs = [LOCAL_JSON, local_spec(fmt="json", rw="randread", description="second")]
     fiogen.prefetch(specs)
     datas = [fiogen.get(s) for s in specs]
@@ -291,12 +291,35 @@ def test_plain_json_falls_back_to_fio_percentiles_and_says_so(fiogen, tmp_path):
         [(f"c{i}.json", d) for i, d in enumerate(datas)], None)])
     (row,) = build_rows(load_set(path), "bare", ("clat",))
     lat = row.lat("clat")
-    assert lat.source == "fio-percentiles" and lat.histogram is None
-    # no bins: the largest per-job fio p50/p99 (an upper bound of the cluster-wide value)
+    assert lat.source == "client-range" and lat.histogram is None
+    assert lat.p50_us is None and lat.p99_us is None  # no cluster-wide percentile can be computed
+    # the lowest and highest per-job fio p50/p99 (LOCAL_JSON has two jobs without group_reporting)
     jobs = [j for d in datas for j in first_document(d)["jobs"]]
-    assert lat.p50_us == max(j["read"]["clat_ns"]["percentile"]["50.000000"] for j in jobs) / 1000
-    assert lat.p99_us == max(j["read"]["clat_ns"]["percentile"]["99.000000"] for j in jobs) / 1000
+    p50s = [j["read"]["clat_ns"]["percentile"]["50.000000"] / 1000 for j in jobs]
+    p99s = [j["read"]["clat_ns"]["percentile"]["99.000000"] / 1000 for j in jobs]
+    assert lat.p50_range_us == (min(p50s), max(p50s)) and lat.p99_range_us == (min(p99s), max(p99s))
     record = next(csv.DictReader(io.StringIO(report.to_csv([row], "clat"))))
-    assert record["latency_source"] == "fio-percentiles"
+    assert record["latency_source"] == "client-range" and record["p99_us"] == ""
+    assert float(record["p99_client_min_us"]) == pytest.approx(min(p99s), abs=0.001)
+    assert float(record["p99_client_max_us"]) == pytest.approx(max(p99s), abs=0.001)
     (table,) = report.latency_tables([row], "bare", "clat")
-    assert "no json+ bins" in table.note and "upper bound" in table.note
+    assert "cannot be computed" in table.note
+    def shown(values: list[float]) -> str:  # one value when every client had the same
+        low, high = f"{min(values):,.1f}", f"{max(values):,.1f}"
+        return low if low == high else f"{low}–{high}"
+
+    assert table.rows[0][-1].text == f"{shown(p50s)} / {shown(p99s)}"
+
+
+def test_plain_json_of_one_client_is_fios_own_percentile(fiogen, tmp_path):  # noqa: F811
+    data = fiogen.get(local_spec(fmt="json", rw="randread", numjobs=2, group_reporting=1))
+    path = tmp_path / "one"
+    ResultSet.create(path, "one client", PROV, scenarios=[(
+        ScenarioRecord(runtime="bare", pattern="randread", block_size=4096, clients=1), [("c0.json", data)], None)])
+    (row,) = build_rows(load_set(path), "bare", ("clat",))
+    lat = row.lat("clat")
+    (job,) = first_document(data)["jobs"]
+    assert lat.source == "fio" and lat.p99_us == job["read"]["clat_ns"]["percentile"]["99.000000"] / 1000
+    assert lat.p50_us == job["read"]["clat_ns"]["percentile"]["50.000000"] / 1000
+    (table,) = report.latency_tables([row], "bare", "clat")
+    assert "(exact)" in table.note

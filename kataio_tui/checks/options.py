@@ -22,7 +22,7 @@ class CheckOptions:
     target_dir: Path | None = None
     """Where fio will write (a real path on this machine, not under root); None: not checked."""
     clients: int = 1
-    numjobs: int = _FIO_DEFAULTS.numjobs
+    numjobs: int = max(_FIO_DEFAULTS.numjobs)
     file_size: int = _FIO_DEFAULTS.filesize
     command_timeout_s: float = 30.0
     kata_runtimes: tuple[str, ...] = ()
@@ -71,7 +71,7 @@ def runtime_classes_of(plan: Plan) -> tuple[str, ...]:
 def options_from_plan(plan: Plan, **overrides: Any) -> CheckOptions:
     """Check options matching what ``kataio run`` would do with ``plan``; ``overrides`` win."""
     values: dict[str, Any] = {
-        "clients": max(plan.clients), "numjobs": plan.fio.numjobs, "file_size": plan.fio.filesize,
+        "clients": max(plan.clients), "numjobs": max(plan.fio.numjobs), "file_size": plan.fio.filesize,
         "plan_target": plan.target,
     }
     if plan.target == "local":

@@ -52,8 +52,9 @@ def _fmt(value: float | None, signed: bool = False) -> str:
 
 def print_changes(changes: list[Change], fmt: str, kind: str, fail_over: float | None) -> None:
     records = [{
-        "runtime": c.key.runtime, "pattern": c.key.pattern, "block_size": c.key.block_size,
-        "clients": c.key.clients, "bw_a_mib_s": c.bw_a, "bw_b_mib_s": c.bw_b, "bw_change_pct": c.bw_pct,
+        "runtime": c.key.variant, "pattern": c.key.pattern, "block_size": c.key.block_size,
+        "clients": c.key.clients, "iodepth": c.key.iodepth, "numjobs": c.key.numjobs, **{
+            f"fio.{k}": v for k, v in c.key.options}, "bw_a_mib_s": c.bw_a, "bw_b_mib_s": c.bw_b, "bw_change_pct": c.bw_pct,
         f"{kind}_p50_change_pct": c.p50_pct, f"{kind}_p99_change_pct": c.p99_pct,
         "worse_by_pct": round(c.worse_by, 3),
         "over_limit": fail_over is not None and c.worse_by > fail_over,

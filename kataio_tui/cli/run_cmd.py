@@ -54,28 +54,69 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
+SHOW_JOBFILES_IN_FULL = 8
+
+
 def show_plan(plan) -> None:
+    """The plan's dimensions, counts and estimates, every job configuration in run order (with the
+    runtimes each runs on), and its job files: all in full when there are a few, else the first in
+    full and the others by the lines that differ from it."""
     from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
 
     from kataio_tui.fio.jobfile import render_jobfile
-    from kataio_tui.units import format_size
+    from kataio_tui.units import format_bytes, format_size
 
     console = Console(highlight=False, soft_wrap=True)
     keys = plan.scenarios()
-    console.print(f"[bold]{plan.name}[/bold]  target {plan.target}  {plan.description}")
+    console.print(f"[bold]{escape(plan.name)}[/bold]  target {plan.target}  {escape(plan.description)}")
     console.print(f"runtimes {', '.join(plan.runtimes)} | patterns {', '.join(plan.patterns)} | block sizes "
-                  f"{', '.join(format_size(b) for b in plan.block_sizes)} | clients "
-                  f"{', '.join(map(str, plan.clients))} | repeats {plan.repeats}")
-    console.print(f"{len(keys)} scenarios, about {_duration(plan.estimate_seconds())} of fio "
-                  "(plus container start-up and laying out the data files)")
+                  f"{', '.join(format_size(b) for b in plan.block_sizes)} | iodepth "
+                  f"{', '.join(map(str, plan.fio.iodepth))} | numjobs {', '.join(map(str, plan.fio.numjobs))} | "
+                  f"clients {', '.join(map(str, plan.clients))} | repeats {plan.repeats}")
+    product = " x ".join(f"{len(values)} {name}" for name, values in plan.sweeps().items())
+    console.print(f"{len(keys)} scenarios{f' ({product})' if product else ''}, about "
+                  f"{_duration(plan.estimate_seconds())} of fio (plus container start-up and laying out the data "
+                  "files)")
+    nrfiles = plan.fio.extra.get("nrfiles")
+    files = f" x {nrfiles} files" if nrfiles and nrfiles != "1" else ""
+    console.print(f"space: {format_bytes(plan.data_bytes())} of data files at once (the largest clients x numjobs "
+                  f"x filesize: {max(plan.clients)} x {max(plan.fio.numjobs)}{files} x {format_size(plan.fio.filesize)}), "
+                  f"about {format_bytes(plan.results_bytes())} of results")
+    configurations: dict[tuple, list[str]] = {}
+    for key in keys:
+        if key.repeat == 0:
+            configurations.setdefault((key.pattern, key.block_size, key.iodepth, key.numjobs, key.clients),
+                                      []).append(key.runtime)
+    table = Table(title=f"combinations in run order{f', each x {plan.repeats} repeats' if plan.repeats > 1 else ''}",
+                  title_justify="left")
+    for header in ("#", "pattern", "bs", "iodepth", "numjobs", "clients", "runtimes"):
+        table.add_column(header, justify="right" if header in ("#", "iodepth", "numjobs", "clients") else "left")
+    for i, ((pattern, bs, iodepth, numjobs, clients), runtimes) in enumerate(configurations.items(), 1):
+        table.add_row(str(i), pattern, format_size(bs), str(iodepth), str(numjobs), str(clients),
+                      escape(", ".join(runtimes)))
+    console.print(table)
+    first: list[str] | None = None
+    jobs = {(k.pattern, k.block_size, k.iodepth, k.numjobs): k for k in reversed(keys)}
+    in_full = len(jobs) <= SHOW_JOBFILES_IN_FULL
     seen = set()
     for key in keys:
-        if (key.pattern, key.block_size) in seen:
+        job = (key.pattern, key.block_size, key.iodepth, key.numjobs)
+        if job in seen:
             continue
-        seen.add((key.pattern, key.block_size))
-        console.rule(f"job file: {key.pattern} {format_size(key.block_size)}")
-        sys.stdout.flush()
-        print(render_jobfile(plan, key), flush=True)  # verbatim: this is the file fio reads
+        seen.add(job)
+        text = render_jobfile(plan, key)
+        title = f"job file: {key.pattern} {format_size(key.block_size)} iodepth {key.iodepth} numjobs {key.numjobs}"
+        if first is None or in_full:
+            first = text.splitlines()
+            console.rule(title)
+            sys.stdout.flush()
+            print(text, flush=True)  # verbatim: this is the file fio reads
+        else:
+            lines = text.splitlines()
+            changed = [line for line in lines[1:] if line not in first]
+            console.print(f"{escape(title)}: as the first, with {escape(', '.join(changed))}")
 
 
 def _plan_for_run(args: argparse.Namespace):

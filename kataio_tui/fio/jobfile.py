@@ -1,8 +1,8 @@
 """Render the fio job file kataio runs for one scenario; it is stored with the results.
 
-The file depends only on the plan's fio parameters, the pattern and the block size: every runtime
-and every client runs the same file, each client in its own empty working directory (the data
-files ``kataio.<job>.0`` are created there). fio's command line is fixed:
+The file depends only on the plan's fio parameters and the scenario's pattern, block size, iodepth
+and numjobs: every runtime and every client runs the same file, each client in its own empty
+working directory (the data files ``kataio.<job>.0`` are created there). fio's command line is fixed:
 ``fio --output-format=json+ --status-interval=1 job.fio`` (see :data:`FIO_ARGS`).
 """
 
@@ -31,11 +31,13 @@ class JobFileError(KataioError):
 def job_options(plan: Plan, key: ScenarioKey) -> list[tuple[str, str]]:
     """The [global] options in order: the study's settings first, then the plan's extra options."""
     fio = plan.fio
+    iodepth = key.iodepth if key.iodepth is not None else fio.iodepth[0]
+    numjobs = key.numjobs if key.numjobs is not None else fio.numjobs[0]
     options = [
         ("ioengine", fio.ioengine),
-        ("iodepth", str(fio.iodepth)),
+        ("iodepth", str(iodepth)),
         ("direct", "1" if fio.direct else "0"),
-        ("numjobs", str(fio.numjobs)),
+        ("numjobs", str(numjobs)),
         ("group_reporting", "1"),
         ("time_based", "1"),
         ("runtime", str(fio.runtime)),
@@ -51,12 +53,14 @@ def job_options(plan: Plan, key: ScenarioKey) -> list[tuple[str, str]]:
 
 def render_jobfile(plan: Plan, key: ScenarioKey) -> str:
     """The job file text for a scenario. Raises JobFileError rather than emit an unsafe file."""
+    options = job_options(plan, key)
     lines = [
-        f"; kataio job file: {key.pattern} {format_size(key.block_size)} of plan {plan.name!r}",
+        f"; kataio job file: {key.pattern} {format_size(key.block_size)} iodepth {dict(options)['iodepth']} "
+        f"numjobs {dict(options)['numjobs']} of plan {plan.name!r}",
         f"; each client runs `fio {' '.join(FIO_ARGS)} job.fio` in its own empty directory",
         "[global]",
     ]
-    for name, value in job_options(plan, key):
+    for name, value in options:
         try:
             check_safe_text(value, name)
         except ValueError as exc:

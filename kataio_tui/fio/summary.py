@@ -17,8 +17,13 @@ class ClientLatency:
     min_ns: float
     max_ns: float
     histogram: Histogram | None
-    # fio's own percentile list, used only when there are no bins (plain json)
+    # fio's own percentile lists, used only when there are no bins (plain json): with one job
+    # entry (group_reporting, or numjobs=1) they are exact (fio_exact); with several, each job's
+    # own, and the client's percentile lies between their lowest (fio_low) and highest
+    # (fio_percentiles)
     fio_percentiles: dict[float, int] = field(default_factory=dict)
+    fio_low: dict[float, int] = field(default_factory=dict)
+    fio_exact: bool = False
 
 
 @dataclass(slots=True)
@@ -49,19 +54,23 @@ def _merge_latency(parts: list) -> ClientLatency | None:
     samples = sum(p.samples for p in parts)
     with_bins = [p.histogram for p in parts if p.histogram is not None]
     histogram = Histogram.merged(with_bins) if len(with_bins) == len(parts) else None
-    fio_pct: dict[float, int] = {}
+    high: dict[float, int] = {}
+    low: dict[float, int] = {}
     if histogram is None:
-        # No bins: the largest per-job value is an upper bound of the merged percentile.
+        # No bins: the merged percentile lies between the lowest and the largest per-job value.
         for p in parts:
             for pct, ns in p.percentiles.items():
-                fio_pct[pct] = max(fio_pct.get(pct, 0), ns)
+                high[pct] = max(high.get(pct, ns), ns)
+                low[pct] = min(low.get(pct, ns), ns)
     return ClientLatency(
         samples=samples,
         mean_ns=sum(p.mean_ns * p.samples for p in parts) / samples,
         min_ns=min(p.min_ns for p in parts),
         max_ns=max(p.max_ns for p in parts),
         histogram=histogram,
-        fio_percentiles=fio_pct,
+        fio_percentiles=high,
+        fio_low=low,
+        fio_exact=histogram is None and len(parts) == 1 and bool(high),
     )
 
 

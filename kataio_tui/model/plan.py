@@ -1,4 +1,4 @@
-"""Plans: what to run (runtimes x patterns x block sizes x client counts x repeats) and how.
+"""Plans: what to run (runtimes x patterns x block sizes x iodepths x numjobs x client counts x repeats) and how.
 
 A plan is a pydantic model saved as TOML. Every value that reaches a fio job file, a command line,
 an OCI config or a Kubernetes manifest is checked here against a strict pattern, so no value can
@@ -13,14 +13,24 @@ import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from kataio_tui.errors import KataioError
-from kataio_tui.model.results import ScenarioKey
+from kataio_tui.model.identity import ScenarioKey
 from kataio_tui.units import format_size, parse_size
 from kataio_tui.tomlfile import dump_toml, read_toml, validation_problems, write_atomic
 
 PLAN_FORMAT = 1
+RESULT_BYTES_PER_CLIENT = 32 << 10  # a json+ document with lat and slat percentiles (../shared/notes/fio.md)
 PATTERNS = ("read", "write", "randread", "randwrite", "rw", "randrw")
 IOENGINES = ("libaio", "io_uring", "psync", "sync", "pvsync", "pvsync2", "posixaio")
 LOCAL_RUNTIMES = ("bare", "runc", "crun", "gvisor", "kata")
@@ -100,6 +110,27 @@ def _check_size(value: Any, what: str, allow_zero: bool = False) -> int:
     return size
 
 
+SWEEP_LIMITS = {"iodepth": 4096, "numjobs": 256}
+
+
+def _check_counts(value: Any, what: str, limit: int) -> list[int]:
+    """A whole number or a list of them (a sweep), each 1 to limit, none twice."""
+    values = value if isinstance(value, list) else [value]
+    if not values:
+        raise ValueError(f"{what} must be a number or a non-empty list such as [1, 4, 16]")
+    # whole numbers written as text (the TUI's plan form) are numbers
+    values = [int(n) if isinstance(n, str) and n.strip().isascii() and n.strip().isdigit() else n for n in values]
+    for n in values:
+        if isinstance(n, bool) or not isinstance(n, int):
+            raise ValueError(f"{what} must be a whole number or a list of them, such as 8 or [1, 4, 16] "
+                             f"(got {n!r})")
+        if not 1 <= n <= limit:
+            raise ValueError(f"{what} {n} is out of range (1 to {limit})")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what}: a value is listed twice")
+    return list(values)
+
+
 class Timeouts(BaseModel):
     """Seconds. A scenario is declared hung after ramp + runtime + ``scenario_grace`` (layout included)."""
 
@@ -117,13 +148,22 @@ class FioParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     ioengine: Literal["libaio", "io_uring", "psync", "sync", "pvsync", "pvsync2", "posixaio"] = "libaio"
-    iodepth: int = Field(default=8, ge=1, le=4096)
-    numjobs: int = Field(default=4, ge=1, le=256)
+    iodepth: list[int] = Field(default_factory=lambda: [8], description="a number, or a list: a sweep")
+    numjobs: list[int] = Field(default_factory=lambda: [4], description="a number, or a list: a sweep")
     direct: bool = True
     filesize: int = Field(default=32 << 30, description="bytes per job file; TOML accepts '32g'")
     runtime: int = Field(default=30, ge=1, le=86400, description="seconds of measured I/O")
     ramp_time: int = Field(default=0, ge=0, le=3600, description="seconds before measuring")
     extra: dict[str, str] = Field(default_factory=dict, description="allow-listed fio options (EXTRA_OPTIONS)")
+
+    @field_validator("iodepth", "numjobs", mode="before")
+    @classmethod
+    def _counts(cls, value: Any, info: ValidationInfo) -> list[int]:
+        return _check_counts(value, str(info.field_name), SWEEP_LIMITS[str(info.field_name)])
+
+    @field_serializer("iodepth", "numjobs")
+    def _counts_out(self, value: list[int]) -> int | list[int]:
+        return value[0] if len(value) == 1 else list(value)  # a plan without a sweep keeps a number
 
     @field_validator("filesize", mode="before")
     @classmethod
@@ -380,15 +420,38 @@ class Plan(BaseModel):
 
     def scenarios(self) -> list[ScenarioKey]:
         """Every scenario in run order: runtimes innermost, so runtimes alternate and drift
-        (page cache, thermal, neighbours) spreads over all of them rather than biasing one."""
+        (page cache, thermal, neighbours) spreads over all of them rather than biasing one;
+        the swept fio values (numjobs, iodepth) next, then patterns, block sizes, clients, repeats."""
         return [
-            ScenarioKey(runtime, pattern, bs, clients, repeat)
+            ScenarioKey(runtime, pattern, bs, clients, repeat, iodepth, numjobs)
             for repeat in range(self.repeats)
             for clients in self.clients
             for bs in self.block_sizes
             for pattern in self.patterns
+            for numjobs in self.fio.numjobs
+            for iodepth in self.fio.iodepth
             for runtime in self.runtimes
         ]
+
+    def sweeps(self) -> dict[str, list[str]]:
+        """The plan's dimensions with more than one value (what its scenarios differ in)."""
+        dims = {"runtimes": self.runtimes, "patterns": list(self.patterns),
+                "block sizes": [format_size(b) for b in self.block_sizes],
+                "iodepths": [str(n) for n in self.fio.iodepth], "numjobs values": [str(n) for n in self.fio.numjobs],
+                "client counts": [str(n) for n in self.clients],
+                "repeats": [str(n + 1) for n in range(self.repeats)]}
+        return {name: values for name, values in dims.items() if len(values) > 1}
+
+    def data_bytes(self) -> int:
+        """Data files laid out at once: the largest client count x the largest numjobs x nrfiles x
+        filesize (each client's files serve every scenario of the run)."""
+        nrfiles = int(self.fio.extra.get("nrfiles", 1) or 1)
+        return max(self.clients) * max(self.fio.numjobs) * nrfiles * self.fio.filesize
+
+    def results_bytes(self) -> int:
+        """About how much the result set takes: one json+ document per client and scenario
+        (fio 3.33 writes 15 to 29 KB; RESULT_BYTES_PER_CLIENT is the upper end)."""
+        return sum(k.clients for k in self.scenarios()) * RESULT_BYTES_PER_CLIENT
 
     def scenario_seconds(self) -> float:
         """Ramp plus measured time of one scenario (no layout, no start overhead)."""
@@ -398,11 +461,11 @@ class Plan(BaseModel):
                          layout_bytes_per_s: float | None = None) -> float:
         """Duration estimate: every scenario's ramp + runtime, plus the given per-runtime start
         overhead, plus laying out the data files once (largest client count x numjobs x filesize)
-        at layout_bytes_per_s when that rate is known."""
+        at layout_bytes_per_s when that rate is known (see data_bytes)."""
         overhead = start_overhead_s or {}
         total = sum(self.scenario_seconds() + overhead.get(k.runtime, 0.0) for k in self.scenarios())
         if layout_bytes_per_s:
-            total += max(self.clients) * self.fio.numjobs * self.fio.filesize / layout_bytes_per_s
+            total += self.data_bytes() / layout_bytes_per_s
         return total
 
     def to_toml(self) -> str:
@@ -442,7 +505,7 @@ def preset(name: str) -> Plan:
             runtimes=["bare", "runc", "kata-qemu"],
             patterns=["read", "write", "randread", "randwrite"],
             block_sizes=[64 << 10], clients=[1, 8, 64], repeats=1,
-            fio=FioParams(ioengine="libaio", iodepth=8, numjobs=4, direct=True, filesize=32 << 30,
+            fio=FioParams(ioengine="libaio", iodepth=[8], numjobs=[4], direct=True, filesize=32 << 30,
                           runtime=30, ramp_time=0),
             # laying out 4 x 32 GiB per client before the first scenario takes long on most disks
             timeouts=Timeouts(scenario_grace=3600),
@@ -454,7 +517,7 @@ def preset(name: str) -> Plan:
             runtimes=["bare", "runc", "gvisor"],
             patterns=["read", "write", "randread", "randwrite"],
             block_sizes=[64 << 10], clients=[1, 2], repeats=1,
-            fio=FioParams(ioengine="libaio", iodepth=8, numjobs=4, direct=True, filesize=64 << 20,
+            fio=FioParams(ioengine="libaio", iodepth=[8], numjobs=[4], direct=True, filesize=64 << 20,
                           runtime=5, ramp_time=1),
         )
     raise PlanError(f"preset {name!r} is unknown; presets: {', '.join(PRESETS)}")

@@ -14,14 +14,13 @@ from pathlib import Path
 
 from kataio_tui import __version__
 from kataio_tui.errors import KataioError
+from kataio_tui.fio.jobconfig import PATTERNS, block_size_of, pattern_of
 from kataio_tui.fio.reader import FioOutputError, read_fio_output
 from kataio_tui.model.results import Provenance, ScenarioRecord
 from kataio_tui.results.loader import warm_cache
 from kataio_tui.results.store import ResultSet
 from kataio_tui.units import parse_size
 
-PATTERNS = ("randread", "randwrite", "randrw", "read", "write", "rw", "trim", "randtrim")
-_RW_ALIASES = {"readwrite": "rw", "randreadwrite": "randrw"}
 
 
 class ImportFailed(KataioError):
@@ -44,23 +43,6 @@ class _Pending:
     clients: int = 0
     fio_versions: set[str] = field(default_factory=set)
     hosts: set[str] = field(default_factory=set)
-
-
-def pattern_from_options(rw: str | None) -> str | None:
-    if not rw:
-        return None
-    rw = rw.split(":")[0].strip().lower()
-    rw = _RW_ALIASES.get(rw, rw)
-    return rw if rw in PATTERNS else None
-
-
-def block_size_from_options(bs: str | None) -> int | None:
-    if not bs:
-        return None
-    try:
-        return parse_size(bs.split(",")[0].split("-")[0])
-    except ValueError:
-        return None
 
 
 def _stackhpc_entries(src: Path) -> list[tuple[Path, str, str, int, int]]:
@@ -150,8 +132,8 @@ def import_loose(src: Path, dest: Path, name: str | None = None, runtime: str | 
         try:
             data = path.read_bytes()
             run = read_fio_output(data, rel)
-            pat = pattern or pattern_from_options(run.option("rw") or run.option("readwrite"))
-            block = block_size or block_size_from_options(run.option("bs") or run.option("blocksize"))
+            pat = pattern or pattern_of(run.option("rw") or run.option("readwrite"))
+            block = block_size or block_size_of(run.option("bs") or run.option("blocksize"))
             if pat is None:
                 raise FioOutputError(rel, "no pattern: the job options have no rw=; give --pattern")
             if block is None:

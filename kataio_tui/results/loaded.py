@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from kataio_tui.fio.histogram import Histogram
 from kataio_tui.fio.summary import ClientSummary
+from kataio_tui.model.identity import ScenarioId, ScenarioKey
 
 if TYPE_CHECKING:
     from kataio_tui.model.results import ScenarioRecord
@@ -28,27 +29,33 @@ class FileProblem:
 class RecordView:
     """The fields of a scenario record that reports read, from manifest data (no manifest model)."""
 
-    runtime: str
-    pattern: str
-    block_size: int
-    clients: int
-    repeat: int
+    key: ScenarioKey
     status: str
     files: list[str]
     jobfile: str | None
+    started: str | None  # as text (the cache's JSON data); ScenarioRecord has a datetime
     start_skew_s: float | None
     failure: str | None
     diagnosis: str | None
+    logs: list[str]
 
     @classmethod
     def of(cls, data: dict[str, Any]) -> RecordView:
-        return cls(data["runtime"], data["pattern"], data["block_size"], data["clients"], data.get("repeat", 0),
-                   data.get("status", "ok"), list(data.get("files", [])), data.get("jobfile"),
-                   data.get("start_skew_s"), data.get("failure"), data.get("diagnosis"))
+        key = ScenarioKey(data["runtime"], data["pattern"], data["block_size"], data["clients"], data.get("repeat", 0),
+                          data.get("iodepth"), data.get("numjobs"), data.get("variant") or "",
+                          tuple(sorted(data.get("options", {}).items())))
+        started = data.get("started")
+        return cls(key, data.get("status", "ok"), list(data.get("files", [])), data.get("jobfile"),
+                   None if started is None else str(started), data.get("start_skew_s"), data.get("failure"),
+                   data.get("diagnosis"), list(data.get("logs", [])))
 
     @property
-    def key(self) -> tuple[str, str, int, int, int]:
-        return (self.runtime, self.pattern, self.block_size, self.clients, self.repeat)
+    def repeat(self) -> int:
+        return self.key.repeat
+
+    @property
+    def scenario(self) -> ScenarioId:
+        return self.key.scenario
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from kataio_tui.model.manifest_format import MANIFEST_FORMAT, migrate
 from kataio_tui.results.setfiles import read_manifest_data
 from kataio_tui.results.loaded import RecordView
 
@@ -50,15 +51,27 @@ def _plain_record(rec: Any) -> bool:
             and _is_int(rec.get("repeat", 0), 0) and rec.get("status", "ok") in SCENARIO_STATUSES
             and type(rec.get("files", [])) is list and all(type(f) is str for f in rec.get("files", []))
             and all(_optional(rec.get(k), str) for k in ("jobfile", "failure", "diagnosis"))
-            and _optional(rec.get("start_skew_s"), (int, float)))
+            and _optional(rec.get("start_skew_s"), (int, float))
+            and _optional(rec.get("variant"), str) and _optional_count(rec.get("iodepth"))
+            and _optional_count(rec.get("numjobs")) and _str_table(rec.get("options", {}))
+            and type(rec.get("logs", [])) is list and all(type(f) is str for f in rec.get("logs", [])))
+
+
+def _optional_count(value: Any) -> bool:
+    return value is None or _is_int(value, 1)
+
+
+def _str_table(value: Any) -> bool:
+    return type(value) is dict and all(type(v) is str for v in value.values())
 
 
 def manifest_view(root: Path) -> ManifestView | None:
     """The manifest of the set at root when its report fields are plainly valid, else None (then
     ResultSet.load validates it). Raises ResultSetError when it cannot be read at all."""
-    data = read_manifest_data(root)
+    data = migrate(read_manifest_data(root))
     name, scenarios = data.get("name"), data.get("scenarios", [])
-    if not (type(name) is str and name and _plain_provenance(data.get("provenance"))
+    if not (data.get("format", MANIFEST_FORMAT) == MANIFEST_FORMAT and type(name) is str and name
+            and _plain_provenance(data.get("provenance"))
             and type(scenarios) is list and all(map(_plain_record, scenarios))):
         return None
     try:

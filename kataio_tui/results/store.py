@@ -7,6 +7,7 @@ file, fsynced and renamed over the old one. A crash leaves either the old state 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -35,11 +36,25 @@ def safe_name(text: str) -> str:
     return cleaned or "unnamed"
 
 
+def _options_dir(options: tuple[tuple[str, str], ...]) -> str:
+    """A short readable directory name for a scenario's other options, unique by a digest."""
+    text = ",".join(f"{k}={v}" for k, v in options)
+    digest = hashlib.blake2b(text.encode("utf-8"), digest_size=4).hexdigest()
+    return f"{safe_name('-'.join(f'{k}{v}' for k, v in options))[:40]}-{digest}"
+
+
 def scenario_dir(key: ScenarioKey) -> str:
-    return "/".join(
-        (RAW_DIR, safe_name(key.runtime), safe_name(key.pattern), f"bs{key.block_size}",
-         f"c{key.clients}", f"r{key.repeat}")
-    )
+    """raw/<variant>/<pattern>/bs<block size>/qd<iodepth>-j<numjobs>[/<options>]/c<clients>/r<repeat>
+    (qdx/jx: not recorded)."""
+    parts = [RAW_DIR, safe_name(key.variant), safe_name(key.pattern), f"bs{key.block_size}",
+             f"qd{key.iodepth if key.iodepth is not None else 'x'}-j{key.numjobs if key.numjobs is not None else 'x'}"]
+    if key.options:
+        parts.append(_options_dir(key.options))
+    return "/".join([*parts, f"c{key.clients}", f"r{key.repeat}"])
+
+
+def _paths_of(record: ScenarioRecord) -> list[str]:
+    return [*record.files, *record.logs, *([record.jobfile] if record.jobfile else [])]
 
 
 def format_validation(exc: ValidationError) -> str:
@@ -188,7 +203,18 @@ class ResultSet:
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        for old in before:
+            if old.key == record.key:
+                self._remove_stale_dirs(old, scenario_dir(record.key))
         return record
+
+    def _remove_stale_dirs(self, old: ScenarioRecord, current: str) -> None:
+        """The files of a replaced record that lay elsewhere (a set written in an older layout):
+        their directory goes when no record of the set uses it any more."""
+        used = {str(Path(f).parent) for s in self.manifest.scenarios for f in _paths_of(s)}
+        for rel_dir in {str(Path(f).parent) for f in _paths_of(old)} - used - {current}:
+            if Path(rel_dir).parts[:1] == (RAW_DIR,) and ".." not in Path(rel_dir).parts:
+                shutil.rmtree(self.path / rel_dir, ignore_errors=True)
 
     def update(self, **changes: Any) -> None:
         """Change top-level manifest fields (for example provenance) and save atomically."""

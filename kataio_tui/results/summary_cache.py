@@ -30,7 +30,7 @@ from kataio_tui.results.setfiles import CACHE_DIR, MANIFEST
 from kataio_tui.tomlfile import write_atomic
 
 CACHE_NAME = "summaries.json"
-FORMAT = 4  # bump when ClientSummary or the way files are summarised changes
+FORMAT = 5  # bump when ClientSummary or the way files are summarised changes
 RACY_NS = 2_000_000_000
 
 Stamp = list[int]  # [size, mtime_ns, inode]
@@ -54,6 +54,7 @@ def _latency_to_json(lat: ClientLatency) -> dict[str, Any]:
         "samples": lat.samples, "mean_ns": lat.mean_ns, "min_ns": lat.min_ns, "max_ns": lat.max_ns,
         "bins": list(lat.histogram.to_b64()) if lat.histogram is not None else None,
         "fio_percentiles": [[p, ns] for p, ns in lat.fio_percentiles.items()],
+        "fio_low": [[p, ns] for p, ns in lat.fio_low.items()], "fio_exact": lat.fio_exact,
     }
 
 
@@ -63,6 +64,7 @@ def _latency_from_json(data: dict[str, Any]) -> ClientLatency:
         samples=data["samples"], mean_ns=data["mean_ns"], min_ns=data["min_ns"], max_ns=data["max_ns"],
         histogram=Histogram.from_b64(*bins) if bins is not None else None,
         fio_percentiles={p: ns for p, ns in data["fio_percentiles"]},
+        fio_low={p: ns for p, ns in data["fio_low"]}, fio_exact=data["fio_exact"],
     )
 
 

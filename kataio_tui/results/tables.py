@@ -1,7 +1,9 @@
 """Per-scenario aggregates: the numbers behind the study's bandwidth and latency tables.
 
-Bandwidth is summed over clients (and averaged over repeats); latency percentiles come from the
-merged histogram of all clients, never from averaging per-client percentiles.
+A row is a scenario identity (model/identity.py); its repeats are its samples, in run order, each
+with its own numbers (``ScenarioRow.samples``). Bandwidth is summed over clients; latency
+percentiles come from the merged histogram of all clients of a repeat, never from averaging
+per-client percentiles. The row's values are the median over its repeats (docs/statistics.md).
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kataio_tui.fio.histogram import Histogram
+from kataio_tui.fio.jobconfig import READ_PATTERNS
 from kataio_tui.fio.summary import ClientSummary
+from kataio_tui.model.identity import ScenarioId
 from kataio_tui.results.loaded import LoadedScenario, Scenarios
+from kataio_tui.units import parse_size
 
 DEFAULT_BASELINE = "bare"
 PATTERN_ORDER = ("read", "write", "randread", "randwrite", "rw", "randrw")
@@ -24,28 +29,75 @@ STRAGGLER = 0.5  # a client below half the median client bandwidth
 SKEW_LIMIT_S = 1.0
 
 
-class RowKey(tuple):
-    """(runtime, pattern, block_size, clients): a scenario without its repeat number."""
-
-    __slots__ = ()
-
-    def __new__(cls, runtime: str, pattern: str, block_size: int, clients: int) -> RowKey:
-        return super().__new__(cls, (runtime, pattern, block_size, clients))
-
-    runtime = property(lambda self: self[0])
-    pattern = property(lambda self: self[1])
-    block_size = property(lambda self: self[2])
-    clients = property(lambda self: self[3])
+RowKey = ScenarioId  # a scenario without its repeat number: what a row of the tables is
 
 
 @dataclass(slots=True)
+class RepeatSample:
+    """One repeat of a scenario: the sample the statistics use (run order = ``repeat``)."""
+
+    repeat: int
+    started: str | None  # ISO time as recorded (None: not recorded)
+    status: str
+    clients_reported: int
+    bw_bytes: float  # summed over the clients
+    iops: float
+    scenario: LoadedScenario
+
+    def percentiles(self, kind: str) -> tuple[float | None, float | None] | None:
+        """(p50, p99) in µs of this repeat alone: from its own merged histogram, or fio's own
+        percentile of its single client when there are no bins; None when neither exists (several
+        clients without bins: no cluster-wide percentile can be computed)."""
+        hist = self.scenario.histogram(kind)
+        if hist is not None and hist.total:
+            pct = hist.percentiles((50.0, 99.0))
+            return _us(pct.get(50.0)), _us(pct.get(99.0))
+        parts = [c.latency[kind] for c in self.scenario.clients if kind in c.latency]
+        if len(parts) == 1 and parts[0].fio_exact and parts[0].fio_percentiles:
+            return _us(parts[0].fio_percentiles.get(50.0)), _us(parts[0].fio_percentiles.get(99.0))
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class JobFacts:
+    """What the job did, as far as the statistics' validity flags need it (None: not known)."""
+
+    direct: bool | None
+    file_size: int | None  # bytes per job file
+    reads: bool  # the pattern reads (read, randread, rw, randrw)
+
+
+def _us(ns: float | None) -> float | None:
+    return None if ns is None else ns / 1000
+
+
 class LatencyRow:
-    p50_us: float | None
-    p99_us: float | None
-    source: str  # "bins" (merged json+ histogram), "fio-percentiles" (no bins: upper bound) or "none"
-    samples: int
-    mean_us: float | None
-    histogram: Histogram | None
+    """A scenario's latency of one kind: p50/p99 as the median over its repeats of each repeat's
+    own percentile; ``source`` says where they come from: "bins" (merged json+ histograms),
+    "fio" (fio's own percentiles of a single client, exact), "client-range" (several clients
+    without bins: no cluster-wide percentile exists, p50/p99 are None and the ranges give the
+    lowest and highest per-client value) or "none" (fio recorded no percentiles)."""
+
+    __slots__ = ("_group", "_histogram", "kind", "mean_us", "p50_range_us", "p50_us", "p99_range_us", "p99_us",
+                 "samples", "source")
+
+    def __init__(self, kind: str, p50_us: float | None, p99_us: float | None, source: str, samples: int,
+                 mean_us: float | None, group: list[LoadedScenario],
+                 p50_range_us: tuple[float, float] | None = None,
+                 p99_range_us: tuple[float, float] | None = None) -> None:
+        self.kind, self.p50_us, self.p99_us, self.source = kind, p50_us, p99_us, source
+        self.samples, self.mean_us = samples, mean_us
+        self.p50_range_us, self.p99_range_us = p50_range_us, p99_range_us
+        self._group = group
+        self._histogram: Histogram | None | bool = False  # False: not merged yet
+
+    @property
+    def histogram(self) -> Histogram | None:
+        """All repeats' histograms added up (for the CDF), merged when first asked for."""
+        if self._histogram is False:
+            parts = [s.histogram(self.kind) for s in self._group]
+            self._histogram = Histogram.merged(h for h in parts if h is not None) if self.source == "bins" else None
+        return self._histogram  # type: ignore[return-value]
 
 
 @dataclass(slots=True)
@@ -55,7 +107,7 @@ class ScenarioRow:
     repeats: int
     clients_planned: int
     clients_reported: int
-    bw_mib_s: float
+    bw_mib_s: float  # median over the repeats of the bandwidth summed over clients
     iops: float
     client_bw_min: float | None
     client_bw_max: float | None
@@ -63,6 +115,7 @@ class ScenarioRow:
     runtime_max_ms: int | None
     start_skew_s: float | None
     pct_of_baseline: float | None = None
+    baseline: str | None = None  # the runtime (variant) pct_of_baseline refers to
     latency: dict[str, LatencyRow] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
     failure: str | None = None
@@ -70,31 +123,43 @@ class ScenarioRow:
     clients: list[ClientSummary] = field(default_factory=list)
     jobfile: str | None = None
     unreadable: int = 0  # raw files of the scenario that could not be read
+    samples: list[RepeatSample] = field(default_factory=list)  # in run order
+    facts: JobFacts | None = None
 
     def lat(self, kind: str) -> LatencyRow | None:
         return self.latency.get(kind)
 
 
-def _latency(group: list[LoadedScenario], kind: str) -> LatencyRow | None:
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _latency(group: list[LoadedScenario], samples: list[RepeatSample], kind: str) -> LatencyRow | None:
     parts = [c.latency[kind] for s in group for c in s.clients if kind in c.latency]
     if not parts:
         return None
-    samples = sum(p.samples for p in parts)
-    mean = sum(p.mean_ns * p.samples for p in parts) / samples / 1000 if samples else None
-    if all(p.histogram is not None for p in parts):
-        # each scenario's merged histogram (cached with the set), then the repeats together
-        hist = Histogram.merged(h for s in group if (h := s.histogram(kind)) is not None)
-        pct = hist.percentiles((50.0, 99.0))
-        p50, p99 = pct.get(50.0), pct.get(99.0)
-        return LatencyRow(
-            p50 / 1000 if p50 is not None else None, p99 / 1000 if p99 is not None else None,
-            "bins", samples, mean, hist,
-        )
-    p50 = max((p.fio_percentiles.get(50.0, 0) for p in parts), default=0) or None
-    p99 = max((p.fio_percentiles.get(99.0, 0) for p in parts), default=0) or None
-    # e.g. clat of fio < 3.18 with lat_percentiles=1: fio kept only the mean, min and max
-    source = "fio-percentiles" if p50 or p99 else "none"
-    return LatencyRow(p50 / 1000 if p50 else None, p99 / 1000 if p99 else None, source, samples, mean, None)
+    count = sum(p.samples for p in parts)
+    mean = sum(p.mean_ns * p.samples for p in parts) / count / 1000 if count else None
+    if all(s.histogram(kind) is not None for s in group if any(kind in c.latency for c in s.clients)):
+        pcts = [pct for s in samples if (pct := s.percentiles(kind)) is not None]
+        p50 = _median([p for p, _ in pcts if p is not None])
+        p99 = _median([p for _, p in pcts if p is not None])
+        return LatencyRow(kind, p50, p99, "bins", count, mean, group)
+    exact = [pct for s in samples if s.clients_reported == 1 and (pct := s.percentiles(kind)) is not None]
+    if exact and len(exact) == len([s for s in samples if s.clients_reported]):
+        p50 = _median([p for p, _ in exact if p is not None])
+        p99 = _median([p for _, p in exact if p is not None])
+        return LatencyRow(kind, p50, p99, "fio", count, mean, group)
+    lows50 = [ns for p in parts if (ns := p.fio_low.get(50.0))]
+    highs50 = [ns for p in parts if (ns := p.fio_percentiles.get(50.0))]
+    lows99 = [ns for p in parts if (ns := p.fio_low.get(99.0))]
+    highs99 = [ns for p in parts if (ns := p.fio_percentiles.get(99.0))]
+    if not (highs50 or highs99):
+        # e.g. clat of fio < 3.18 with lat_percentiles=1: fio kept only the mean, min and max
+        return LatencyRow(kind, None, None, "none", count, mean, group)
+    return LatencyRow(kind, None, None, "client-range", count, mean, group,
+                      (min(lows50) / 1000, max(highs50) / 1000) if highs50 else None,
+                      (min(lows99) / 1000, max(highs99) / 1000) if highs99 else None)
 
 
 def _flags(row: ScenarioRow, problems: int) -> list[str]:
@@ -124,11 +189,28 @@ def _flags(row: ScenarioRow, problems: int) -> list[str]:
     return flags
 
 
+def _facts(key: RowKey, clients: list[ClientSummary]) -> JobFacts:
+    options = clients[0].options if clients else {}
+    direct = options.get("direct")
+    size = options.get("filesize") or options.get("size")
+    try:
+        file_size = parse_size(size.split("-")[0]) if size else None
+    except ValueError:
+        file_size = None  # a percentage of the device, say
+    return JobFacts(None if direct is None else direct not in ("0", ""), file_size, key.pattern in READ_PATTERNS)
+
+
+def _sample(scenario: LoadedScenario) -> RepeatSample:
+    r = scenario.record
+    return RepeatSample(r.repeat, None if r.started is None else str(r.started), r.status, len(scenario.clients),
+                        sum(c.bw_bytes for c in scenario.clients), sum(c.iops for c in scenario.clients), scenario)
+
+
 def _row(key: RowKey, group: list[LoadedScenario], kinds: Iterable[str]) -> ScenarioRow:
+    group = sorted(group, key=lambda s: s.record.repeat)
     clients = [c for s in group for c in s.clients]
-    ok_repeats = [s for s in group if s.clients]
-    per_repeat_bw = [sum(c.bw_bytes for c in s.clients) for s in ok_repeats]
-    per_repeat_iops = [sum(c.iops for c in s.clients) for s in ok_repeats]
+    samples = [_sample(s) for s in group]
+    reported = [s for s in samples if s.clients_reported]
     statuses = {s.record.status for s in group}
     status = "ok" if statuses == {"ok"} else sorted(statuses - {"ok"})[0]
     skews = [s.record.start_skew_s for s in group if s.record.start_skew_s is not None]
@@ -139,8 +221,8 @@ def _row(key: RowKey, group: list[LoadedScenario], kinds: Iterable[str]) -> Scen
         repeats=len(group),
         clients_planned=key.clients * len(group),
         clients_reported=len(clients),
-        bw_mib_s=statistics.fmean(per_repeat_bw) / 1048576 if per_repeat_bw else 0.0,
-        iops=statistics.fmean(per_repeat_iops) if per_repeat_iops else 0.0,
+        bw_mib_s=(_median([s.bw_bytes for s in reported]) or 0.0) / 1048576,
+        iops=_median([s.iops for s in reported]) or 0.0,
         client_bw_min=min((c.bw_mib_s for c in clients), default=None),
         client_bw_max=max((c.bw_mib_s for c in clients), default=None),
         runtime_min_ms=min((c.runtime_ms for c in clients), default=None),
@@ -150,9 +232,11 @@ def _row(key: RowKey, group: list[LoadedScenario], kinds: Iterable[str]) -> Scen
         diagnosis=first_failed.diagnosis if first_failed else None,
         clients=clients,
         jobfile=next((s.record.jobfile for s in group if s.record.jobfile), None),
+        samples=samples,
+        facts=_facts(key, clients),
     )
     for kind in kinds:
-        lat = _latency(group, kind)
+        lat = _latency(group, samples, kind)
         if lat is not None:
             row.latency[kind] = lat
     row.unreadable = sum(len(s.problems) for s in group)
@@ -162,16 +246,17 @@ def _row(key: RowKey, group: list[LoadedScenario], kinds: Iterable[str]) -> Scen
 
 def sort_key(key: RowKey) -> tuple:
     pattern_rank = PATTERN_ORDER.index(key.pattern) if key.pattern in PATTERN_ORDER else len(PATTERN_ORDER)
-    return (key.block_size, pattern_rank, key.pattern, key.clients, key.runtime)
+    return (key.block_size, pattern_rank, key.pattern, key.iodepth or 0, key.numjobs or 0, key.clients,
+            key.options, key.variant)
 
 
 def build_rows(
     loaded: Scenarios, baseline: str = DEFAULT_BASELINE, kinds: Iterable[str] = ("slat", "clat", "lat")
 ) -> list[ScenarioRow]:
+    """One row per scenario identity (its repeats together), sorted; percent of baseline set."""
     groups: dict[RowKey, list[LoadedScenario]] = {}
     for scenario in loaded.scenarios:
-        r = scenario.record
-        groups.setdefault(RowKey(r.runtime, r.pattern, r.block_size, r.clients), []).append(scenario)
+        groups.setdefault(scenario.record.scenario, []).append(scenario)
     kinds = tuple(kinds)
     rows = [_row(key, group, kinds) for key, group in groups.items()]
     rows.sort(key=lambda r: sort_key(r.key))
@@ -180,18 +265,20 @@ def build_rows(
 
 
 def apply_baseline(rows: list[ScenarioRow], baseline: str) -> None:
-    base = {(r.key.pattern, r.key.block_size, r.key.clients): r.bw_mib_s for r in rows
-            if r.key.runtime == baseline and r.clients_reported}
+    """Percent of the baseline runtime's (or variant's) bandwidth in the same configuration:
+    the scenario identity without its runtime."""
+    base = {r.key.configuration: r.bw_mib_s for r in rows if r.key.variant == baseline and r.clients_reported}
     for row in rows:
-        ref = base.get((row.key.pattern, row.key.block_size, row.key.clients))
+        ref = base.get(row.key.configuration)
         row.pct_of_baseline = 100.0 * row.bw_mib_s / ref if ref and row.clients_reported else None
+        row.baseline = baseline if ref else None
 
 
 def runtimes_in(rows: Iterable[ScenarioRow], baseline: str | None = None) -> list[str]:
     """Runtimes in first-seen order, the baseline first."""
     seen: dict[str, None] = {}
     for row in rows:
-        seen.setdefault(row.key.runtime, None)
+        seen.setdefault(row.key.variant, None)
     names = list(seen)
     if baseline in seen:
         names.remove(baseline)

@@ -192,9 +192,8 @@ def run_plan(plan: Plan, runner: ScenarioRunner, emit: Emit, cancel: threading.E
             if cancel.is_set() and outcome.status != "ok":
                 outcome.status = "interrupted"
             emit(ScenarioPhase(key, "save"))
-            record = ScenarioRecord(
-                runtime=key.runtime, pattern=key.pattern, block_size=key.block_size, clients=key.clients,
-                repeat=key.repeat, status=outcome.status, started=started,
+            record = ScenarioRecord.of(
+                key, status=outcome.status, started=started,
                 finished=datetime.now(timezone.utc), start_skew_s=outcome.start_skew_s,
                 failure=outcome.failure, diagnosis=outcome.diagnosis, remedy=outcome.remedy,
             )

@@ -60,8 +60,7 @@ GVISOR_NOTE = ("gVisor (runsc) implements O_DIRECT and libaio inside its own ker
 
 def data_bytes_needed(plan: Plan) -> int:
     """What the data files of the largest scenario take (they stay for the run's next scenarios)."""
-    nrfiles = int(plan.fio.extra.get("nrfiles", 1) or 1)
-    return max(plan.clients) * plan.fio.numjobs * nrfiles * plan.fio.filesize
+    return plan.data_bytes()
 
 
 def reads(pattern: str) -> bool:
@@ -70,16 +69,19 @@ def reads(pattern: str) -> bool:
     return "read" in pattern or pattern in ("rw", "randrw")
 
 
-def layout_problem(directory: Path, plan: Plan, data: bool) -> str | None:
-    """Why the data files fio laid out in directory cannot be measured (missing, short, sparse,
-    or with data=True only allocated), or None when every one is laid out."""
+def layout_problem(directory: Path, plan: Plan, key: ScenarioKey) -> str | None:
+    """Why the data files fio laid out in directory for the scenario key cannot be measured
+    (missing, short, sparse, or, for a reading pattern, only allocated), or None when every one is
+    laid out. The directory may hold more files: those of a scenario with a larger numjobs."""
+    data = reads(key.pattern)
     nrfiles = int(plan.fio.extra.get("nrfiles", 1) or 1)
     try:
         files = sorted(e.path for e in os.scandir(directory) if e.is_file(follow_symlinks=False))
     except OSError as exc:
         return describe_os_error(directory, exc)
-    if len(files) < plan.fio.numjobs * nrfiles:
-        return f"{directory}: {len(files)} data files laid out, {plan.fio.numjobs * nrfiles} expected"
+    expected = (key.numjobs or max(plan.fio.numjobs)) * nrfiles
+    if len(files) < expected:
+        return f"{directory}: {len(files)} data files laid out, {expected} expected"
     for path in files:
         problem = unwritten(path, plan.fio.filesize, data=data)
         if problem:
@@ -87,11 +89,11 @@ def layout_problem(directory: Path, plan: Plan, data: bool) -> str | None:
     return None
 
 
-def drop_incomplete(directory: Path, plan: Plan, data: bool) -> None:
+def drop_incomplete(directory: Path, plan: Plan, key: ScenarioKey) -> None:
     """Remove data files fio would not lay out again but that cannot be measured: a layout cut
     short by a full disk (short or sparse), or files a writing scenario left allocated but unwritten
     when a reading one follows (reads of unwritten blocks never reach the disk)."""
-    if layout_problem(directory, plan, data=data) is None:
+    if layout_problem(directory, plan, key) is None:
         return
     for entry in os.scandir(directory):
         if entry.is_file(follow_symlinks=False):
@@ -215,7 +217,7 @@ class LocalRunner:
                 write_new(ctl / "job.fio", jobfile.encode("utf-8"), mode=0o644)
                 for d in dirs:
                     d.mkdir(mode=0o700, exist_ok=True)
-                    drop_incomplete(d, plan, reads(key.pattern))
+                    drop_incomplete(d, plan, key)
             except OSError as exc:
                 raise KataioError(describe_os_error(exc.filename or ctl, exc)) from None
             layout = self._layout(plan, ctl / "job.fio", dirs, cancel)
@@ -224,7 +226,7 @@ class LocalRunner:
             if layout is not None:
                 return ScenarioOutcome("failed", failure=f"laying out the data files: {layout.message}",
                                        diagnosis=layout.diagnosis, remedy=layout.remedy)
-            problem = next(filter(None, (layout_problem(d, plan, reads(key.pattern)) for d in dirs)), None)
+            problem = next(filter(None, (layout_problem(d, plan, key) for d in dirs)), None)
             if problem is not None:  # never measure a partial layout
                 return ScenarioOutcome("failed", failure=f"laying out the data files: {problem}",
                                        diagnosis="the data files are not fully written",

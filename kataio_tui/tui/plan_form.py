@@ -36,8 +36,8 @@ FIELDS: tuple[Field, ...] = (
     Field("repeats", "repeats"),
     Field("directory", "directory", local=True, placeholder="/var/tmp/kataio"),
     Field("fio.ioengine", "ioengine", choices=IOENGINES),
-    Field("fio.iodepth", "iodepth"),
-    Field("fio.numjobs", "numjobs"),
+    Field("fio.iodepth", "iodepth", is_list=True, placeholder="8, or a sweep: 1, 4, 16"),
+    Field("fio.numjobs", "numjobs", is_list=True, placeholder="4, or a sweep: 1, 2, 4"),
     Field("fio.direct", "direct I/O", choices=("true", "false")),
     Field("fio.filesize", "file size", placeholder="32g"),
     Field("fio.runtime", "runtime (s)"),
@@ -81,8 +81,8 @@ def plan_to_form(plan: Plan) -> dict[str, str]:
         value = _get(data, field.path)
         if value is None:
             values[field.path] = ""
-        elif field.is_list:
-            values[field.path] = ", ".join(str(v) for v in value)
+        elif field.is_list:  # a list, or one number where a sweep is allowed (iodepth, numjobs)
+            values[field.path] = ", ".join(str(v) for v in (value if isinstance(value, list) else [value]))
         elif isinstance(value, bool):
             values[field.path] = "true" if value else "false"
         else:

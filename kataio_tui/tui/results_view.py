@@ -1,7 +1,8 @@
 """What the results screen shows for the current choices, computed from scenario rows (no Textual).
 
 The `/` filter narrows the tables: words naming a runtime keep that runtime's column (and the
-baseline's), the other words must appear in a row's pattern or client count ("rand", "x8").
+baseline's), the other words must appear in a row's label: pattern, block size, client count,
+iodepth, numjobs, other options ("rand", "x8", "qd16", "j4").
 The CDF draws the baseline last, on top, so a runtime with the same curve cannot hide it; each
 runtime keeps its marker whatever is filtered or hidden.
 """
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kataio_tui.model.identity import Configuration
 from kataio_tui.results.report import Table, bandwidth_tables, latency_tables
 from kataio_tui.results.tables import ScenarioRow, runtimes_in
 from kataio_tui.tui.cdf_render import MARKERS, Series
-from kataio_tui.units import format_size
 
 KINDS = ("clat", "lat", "slat")
 KIND_NAMES = {"clat": "completion", "lat": "total", "slat": "submission"}
@@ -28,17 +29,34 @@ class Choice:
     baseline: str = "bare"
     filter_text: str = ""
     hidden: set[str] = field(default_factory=set)  # runtimes left out of the CDF
+    iodepth: int | None = None
+    numjobs: int | None = None
+    options: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def line(self) -> Configuration:
+        """The chosen configuration: a line of the tables."""
+        return Configuration(self.pattern, self.block_size, self.iodepth, self.numjobs, self.clients, self.options)
+
+    def choose_line(self, line: Configuration) -> None:
+        self.pattern, self.iodepth, self.numjobs, self.clients, self.options = (
+            line.pattern, line.iodepth, line.numjobs, line.clients, line.options)
 
 
 @dataclass
 class View:
     bandwidth: Table | None
     latency: Table | None
-    lines: list[tuple[str, int]]  # (pattern, clients) of each table row
-    runtimes: list[str]  # table columns after pattern and clients
+    lines: list[Configuration]  # the configuration of each table row
+    runtimes: list[str]  # table columns after the line's own (pattern, clients, ...)
     series: list[Series] = field(default_factory=list)
     cdf_title: str = ""
     cdf_empty: str = ""
+
+    @property
+    def own_columns(self) -> int:
+        """The line's own columns (pattern, clients, ...) before the runtimes'."""
+        return len(self.bandwidth.headers) - len(self.runtimes) if self.bandwidth is not None else 2
 
 
 def block_sizes(rows: list[ScenarioRow]) -> list[int]:
@@ -58,31 +76,46 @@ def default_baseline(rows: list[ScenarioRow], wanted: str = "bare") -> str:
     return wanted if wanted in names or not names else names[0]
 
 
+def lines_of(rows: list[ScenarioRow], block: int) -> list[Configuration]:
+    """The configurations of one block size in table order."""
+    return list(dict.fromkeys(r.key.configuration for r in rows if r.key.block_size == block))
+
+
 def first_choice(rows: list[ScenarioRow], baseline: str = "bare") -> Choice | None:
     if not rows:
         return None
     # the study's 64k when present, else the first block size
     sizes = block_sizes(rows)
     block = 65536 if 65536 in sizes else sizes[0]
-    pattern = patterns(rows, block)[0]
-    return Choice(block, pattern, client_counts(rows, block, pattern)[0], "clat", default_baseline(rows, baseline))
+    choice = Choice(block, patterns(rows, block)[0], 1, "clat", default_baseline(rows, baseline))
+    choice.choose_line(lines_of(rows, block)[0])
+    return choice
+
+
+def settle(rows: list[ScenarioRow], choice: Choice) -> None:
+    """Make the choice one that exists: the same pattern and clients if there is such a line, else
+    the first line of the pattern, else the first line of the block size."""
+    lines = lines_of(rows, choice.block_size)
+    if not lines or choice.line in lines:
+        return
+    same = [ln for ln in lines if ln.pattern == choice.pattern]
+    exact = [ln for ln in same if ln.clients == choice.clients]
+    choice.choose_line((exact or same or lines)[0])
 
 
 def find_row(rows: list[ScenarioRow], choice: Choice, runtime: str) -> ScenarioRow | None:
+    line = choice.line
     for row in rows:
-        k = row.key
-        if (k.runtime, k.pattern, k.block_size, k.clients) == (runtime, choice.pattern, choice.block_size,
-                                                               choice.clients):
+        if row.key.variant == runtime and row.key.configuration == line:
             return row
     return None
 
 
-def line_label(line: tuple[str, int]) -> str:
-    pattern, clients = line
-    return f"{pattern} {clients} x{clients}".lower()
+def line_label(line: Configuration) -> str:
+    return f"{line.label()} {line.clients}".lower()
 
 
-def split_filter(text: str, runtimes: list[str], lines: list[tuple[str, int]]) -> tuple[list[str], list[str]]:
+def split_filter(text: str, runtimes: list[str], lines: list[Configuration]) -> tuple[list[str], list[str]]:
     """(words naming a runtime, the other words), lower case. A word in a row's label ("r" is in
     "read" as in "runc") is a row word."""
     names = [r.lower() for r in runtimes]
@@ -92,7 +125,7 @@ def split_filter(text: str, runtimes: list[str], lines: list[tuple[str, int]]) -
     return runtime_words, [w for w in words if w not in runtime_words]
 
 
-def line_matches(line: tuple[str, int], words: list[str]) -> bool:
+def line_matches(line: Configuration, words: list[str]) -> bool:
     label = line_label(line)
     return all(w in label for w in words)
 
@@ -109,7 +142,7 @@ def build_view(rows: list[ScenarioRow], choice: Choice) -> View:
         return View(None, None, [], [])
     bandwidth = bandwidth_tables(block_rows, choice.baseline)[0]
     latency = latency_tables(block_rows, choice.baseline, choice.kind)[0]
-    all_lines = list(dict.fromkeys((r.key.pattern, r.key.clients) for r in block_rows))
+    all_lines = lines_of(block_rows, choice.block_size)
     all_runtimes = runtimes_in(block_rows, choice.baseline)
     markers = {rt: MARKERS[i % len(MARKERS)] for i, rt in enumerate(all_runtimes)}
     runtime_words, line_words = split_filter(choice.filter_text, all_runtimes, all_lines)
@@ -118,7 +151,8 @@ def build_view(rows: list[ScenarioRow], choice: Choice) -> View:
     keep_lines = [n for n, line in enumerate(all_lines) if line_matches(line, line_words)]
     lines = [all_lines[n] for n in keep_lines]
     if choice.filter_text:
-        keep_columns = [0, 1, *(2 + all_runtimes.index(rt) for rt in runtimes)]
+        own = len(bandwidth.headers) - len(all_runtimes)  # the line's own columns come first
+        keep_columns = [*range(own), *(own + all_runtimes.index(rt) for rt in runtimes)]
         bandwidth = narrow_table(bandwidth, keep_lines, keep_columns)
         latency = narrow_table(latency, keep_lines, keep_columns)
     series: list[Series] = []
@@ -136,7 +170,7 @@ def build_view(rows: list[ScenarioRow], choice: Choice) -> View:
         series.append(Series(runtime, xs, ys, markers[runtime]))
     # the baseline last: drawn on top, so a runtime with the same curve cannot hide it
     series.sort(key=lambda s: s.label == choice.baseline)
-    title = f"{choice.kind} CDF, {choice.pattern} {format_size(choice.block_size)} x{choice.clients}"
+    title = f"{choice.kind} CDF, {choice.line.label()}"
     empty = ""
     if missing:
         empty = (f"no {choice.kind} histogram (json+ bins) for {', '.join(missing)}"

@@ -138,7 +138,7 @@ def test_footer_and_tables_fit_every_terminal(tmp_path, open_terminal, width, he
     term.keys("Enter")
     term.wait_for("Browse result sets", "? Help")  # applied: back in the list
     term.keys("Enter")
-    tables = term.wait_for("Aggregate bandwidth, MiB/s, block size 64k (% of bare)", "clat latency p50 / p99",
+    tables = term.wait_for("Aggregate bandwidth, MiB/s, block size 64k, iodepth 8, numjobs 2 (% of bare)", "clat latency p50 / p99",
                            "l Latency kind")  # the footer follows the screen a moment later
     assert footer(tables).endswith("▏^p palette"), footer(tables)
     if width >= 100:
@@ -174,12 +174,12 @@ def test_live_run_shows_phase_every_client_and_the_failure(tmp_path, open_termin
     plan = tmp_path / "plan.toml"
     plan.write_text(PLAN.format(directory=tmp_path / "fio"))
     term = open_terminal([kataio_command(), "run", str(plan)], user_env(tmp_path, **extra), width, height)
-    live = term.wait_for("scenario 1/2 bare read 64k x8: measuring", "MiB/s from 8/8 clients", timeout=60)
+    live = term.wait_for("scenario 1/2 bare read 64k x8 qd4 j1: measuring", "MiB/s from 8/8 clients", timeout=60)
     rows = [line.split() for line in live.splitlines()]
     assert [r[0] for r in rows if len(r) == 5 and r[0].isdigit() and r[-1] == "running"] == [str(i) for i in range(8)]
     done = term.wait_for("[completed]", timeout=60)
     # without pressing anything: the failure, why, and what to do
-    assert "✘ kata read 64k x8: runtime kata is unavailable on this host" in done
+    assert "✘ kata read 64k x8 qd4 j1: runtime kata is unavailable on this host" in done
     assert "remedy: install or fix the runtime" in done
     assert footer(done).endswith("▏^p palette")
     term.keys("q", "q")

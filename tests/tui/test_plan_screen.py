@@ -40,7 +40,7 @@ async def test_model_messages_appear_under_their_fields(make_app):
         field(app, "block_sizes").value = "64k, 3x"
         await pilot.pause()
         assert app.screen.plan is None
-        assert error_of(app, "fio.iodepth") == "✘ Input should be greater than or equal to 1"
+        assert error_of(app, "fio.iodepth") == "✘ iodepth 0 is out of range (1 to 4096)"
         assert "'3x' is not a size" in error_of(app, "block_sizes")
         assert "2 problems" in str(app.screen.query_one("#plan-summary").content)
         field(app, "fio.iodepth").value = "16"

@@ -101,7 +101,8 @@ async def test_drill_into_clients_and_job_file(make_app, user_set):
         await pilot.press("down", "right", "enter")  # read x2, gvisor column
         await settle(pilot)
         assert app.screen.__class__.__name__ == "ScenarioScreen"
-        assert app.screen.row.key == ("gvisor", "read", 65536, 2)
+        key = app.screen.row.key
+        assert (key.runtime, key.pattern, key.block_size, key.clients) == ("gvisor", "read", 65536, 2)
         assert len(cells(app, "#clients")) == 2
         await pilot.press("f")
         await settle(pilot)

@@ -48,7 +48,7 @@ async def test_a_real_local_run_streams_and_saves(make_app, isolated):
         # live per-client bandwidth while the scenario runs
         await wait_for(pilot, lambda: all(r[1] not in ("", "-", "0.0") for r in cells(app, "#clients")))
         summary = str(app.screen.query_one("#run-summary").content)
-        assert "scenario 1/1 bare read 64k x2: " in summary and "MiB/s from 2/2 clients" in summary
+        assert "scenario 1/1 bare read 64k x2 qd4 j1: " in summary and "MiB/s from 2/2 clients" in summary
         await wait_for(pilot, lambda: not app.screen.active)
         await settle(pilot)
         kinds = [type(m.event).__name__ for m in seen if isinstance(m, RunEvent)]
@@ -101,7 +101,7 @@ async def test_failure_shows_its_diagnosis(make_app, isolated):
         await settle(pilot)
         failures = str(app.screen.query_one("#failures").content)
         # Kata cannot run here (no vmx/svm): the runner's own reason and remedy are shown
-        assert "✘ kata read 64k x2: runtime kata is unavailable on this host" in failures
+        assert "✘ kata read 64k x2 qd4 j1: runtime kata is unavailable on this host" in failures
         assert "remedy: install or fix the runtime" in failures
         assert [r[1] for r in cells(app, "#queue")] == ["✔ ok", "✘ failed"]
 
@@ -135,7 +135,7 @@ async def test_at_80x24_every_client_the_phase_and_the_failure_are_on_screen(mak
         await settle(pilot)
         text = screen_text(app)
         assert app.screen.has_class("narrow") and not app.screen.has_class("show-sofar")
-        assert "✘ kata read 64k x8: runtime kata is unavailable on this host" in text
+        assert "✘ kata read 64k x8 qd4 j1: runtime kata is unavailable on this host" in text
         assert "remedy: install or fix the runtime" in text
 
 

@@ -223,7 +223,7 @@ def remove_data_files(cluster: Cluster, plan: Plan, names: manifests.RunNames, o
     else:
         where = [None]
     nrfiles = plan.fio.extra.get("nrfiles")
-    pods = [manifests.tidy_pod(names, target, node, i, plan.fio.numjobs, nrfiles, owner) for i, node in enumerate(where)]
+    pods = [manifests.tidy_pod(names, target, node, i, max(plan.fio.numjobs), nrfiles, owner) for i, node in enumerate(where)]
     selector = f"{manifests.selector(names.run_id)},{manifests.ROLE_LABEL}=tidy"
     results = run_helper_pods(cluster, target.namespace, pods, min(plan.timeouts.start, PROBE_TIMEOUT_S) + 60, selector)
     notes = []

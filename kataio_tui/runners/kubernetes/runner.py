@@ -96,7 +96,7 @@ class KubernetesRunner:
             raise api_failure(exc, f"creating the run's owner ConfigMap in {namespace}", self.cluster.server) from None
         self.owner_ref = manifests.owner_reference(self.names, owner.metadata.uid)
         if target.storage.kind == "storageclass":
-            needed = max(plan.clients) * plan.fio.numjobs * plan.fio.filesize
+            needed = plan.data_bytes()
             try:
                 core.create_namespaced_persistent_volume_claim(
                     namespace, manifests.claim(self.names, target, self.owner_ref, needed),

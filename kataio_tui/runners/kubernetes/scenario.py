@@ -413,7 +413,7 @@ class ScenarioRun:
         """Second stage of the gate: once every fio job of every client waits in its prerun (started, forked,
         set up), give each job its line, in one loop. Clients that are late by the deadline start late (the
         recorded skew shows it); clients that failed are collected as failures."""
-        numjobs = self.plan.fio.numjobs
+        numjobs = self.key.numjobs or max(self.plan.fio.numjobs)
         deadline = time.monotonic() + self.plan.timeouts.scenario_grace
         with self.cond:
             while not self.cancel.is_set() and time.monotonic() < deadline:

@@ -162,12 +162,12 @@ class ResultsScreen(Filtering, KataioScreen):
         c = self.choice
         variables = self.app.theme_variables
         if tables and view.bandwidth is not None and view.latency is not None:
-            keys = [f"{p}|{n}" for p, n in view.lines]
+            keys = [repr(line) for line in view.lines]
             bw = self.query_one("#bw", DataTable)
-            column = bw.cursor_coordinate.column if bw.row_count else 2  # first runtime column
+            column = bw.cursor_coordinate.column if bw.row_count else view.own_columns  # first runtime column
             report_table.fill(bw, view.bandwidth, variables, keys)
             # the cursor sits on the chosen scenario, so moving it and choosing by key agree
-            line = view.lines.index((c.pattern, c.clients)) if (c.pattern, c.clients) in view.lines else 0
+            line = view.lines.index(c.line) if c.line in view.lines else 0
             bw.cursor_coordinate = Coordinate(line, min(column, len(view.bandwidth.headers) - 1))
             report_table.fill(self.query_one("#lat", DataTable), view.latency, variables, keys)
             self.query_one("#bw-title", Static).update(Text(view.bandwidth.title, style="bold"))
@@ -200,8 +200,8 @@ class ResultsScreen(Filtering, KataioScreen):
             return
         self.choice.filter_text = self.filter_text
         view = rv.build_view(self.rows, self.choice)
-        if view.lines and (self.choice.pattern, self.choice.clients) not in view.lines:
-            self.choice.pattern, self.choice.clients = view.lines[0]
+        if view.lines and self.choice.line not in view.lines:
+            self.choice.choose_line(view.lines[0])
         self.refresh_view()
 
     def on_data_table_cell_highlighted(self, event: DataTable.CellHighlighted) -> None:
@@ -211,9 +211,9 @@ class ResultsScreen(Filtering, KataioScreen):
         # the cursor now, not the event's: refilling a table queues highlights of its old positions
         row = table.cursor_coordinate.row
         if 0 <= row < len(self.view.lines):
-            pattern, clients = self.view.lines[row]
-            if (pattern, clients) != (self.choice.pattern, self.choice.clients):
-                self.choice.pattern, self.choice.clients = pattern, clients
+            line = self.view.lines[row]
+            if line != self.choice.line:
+                self.choice.choose_line(line)
                 self.refresh_view(tables=False)
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
@@ -224,8 +224,9 @@ class ResultsScreen(Filtering, KataioScreen):
             return None
         focused = self.focused
         column = focused.cursor_coordinate.column if isinstance(focused, DataTable) else 0
-        if column >= 2 and column - 2 < len(self.view.runtimes):
-            return self.view.runtimes[column - 2]
+        own = self.view.own_columns
+        if column >= own and column - own < len(self.view.runtimes):
+            return self.view.runtimes[column - own]
         return self.choice.baseline if self.choice else None
 
     # ---- actions -----------------------------------------------------------------------------
@@ -238,9 +239,7 @@ class ResultsScreen(Filtering, KataioScreen):
         c = self.choice
         if c.pattern not in rv.patterns(self.rows, c.block_size):
             c.pattern = rv.patterns(self.rows, c.block_size)[0]
-        counts = rv.client_counts(self.rows, c.block_size, c.pattern)
-        if c.clients not in counts:
-            c.clients = counts[0]
+        rv.settle(self.rows, c)
         if "baseline" in changes:
             apply_baseline(self.rows, c.baseline)
         self.refresh_view()
@@ -311,7 +310,7 @@ class ResultsScreen(Filtering, KataioScreen):
         runtime = self._selected_runtime()
         row = rv.find_row(self.rows, self.choice, runtime) if runtime else None
         if row is None:
-            self.notify(f"no {runtime} scenario for {self.choice.pattern} x{self.choice.clients}")
+            self.notify(f"no {runtime} scenario for {self.choice.line.label()}")
             return
         from kataio_tui.tui.screens.scenario import ScenarioScreen
 

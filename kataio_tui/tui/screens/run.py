@@ -274,6 +274,7 @@ class RunScreen(KataioScreen):
         if not rows:
             return
         choice = rv.Choice(key.block_size, key.pattern, key.clients, "clat", rv.default_baseline(rows))
+        choice.choose_line(key.configuration)
         if choice.pattern not in rv.patterns(rows, choice.block_size):
             return  # the finished scenario produced no row (nothing readable)
         from kataio_tui.results.tables import apply_baseline

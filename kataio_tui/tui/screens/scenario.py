@@ -40,7 +40,7 @@ def _num(value: float | None, digits: int = 1) -> str:
 def summary_text(row: ScenarioRow, kind: str) -> Text:
     k = row.key
     text = Text()
-    text.append(f"{k.runtime} {k.pattern} {format_size(k.block_size)} x{k.clients}", style="bold")
+    text.append(k.label(), style="bold")
     text.append(f"  status {row.status}, {row.repeats} repeat(s), {row.clients_reported} of "
                 f"{row.clients_planned} client results\n")
     text.append(f"aggregate {row.bw_mib_s:,.1f} MiB/s, {row.iops:,.0f} IOPS")

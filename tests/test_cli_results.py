@@ -74,7 +74,7 @@ def test_report_csv(imported, tree):
 
 def test_report_table_markdown_json(imported):
     table = kataio("report", imported).stdout
-    assert "study" in table and "Aggregate bandwidth, MiB/s, block size 4k (% of bare)" in table
+    assert "study" in table and "Aggregate bandwidth, MiB/s, block size 4k, iodepth 4, numjobs 1 (% of bare)" in table
     assert "clat latency p50 / p99, microseconds" in table
     md = kataio("report", imported, "--format", "markdown").stdout
     assert md.startswith("## study\n") and "| pattern | clients | bare | runc |" in md

@@ -8,11 +8,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from fiogen import CS_CLONES, FioGen, fiogen, local_spec, stackhpc_tree  # noqa: F401
+from fiogen import FioGen, fiogen, local_spec, stackhpc_tree  # noqa: F401
 
-from kataio_tui.results.importers import (
-    ImportFailed, block_size_of, detect_layout, import_any, pattern_of,
-)
+from kataio_tui.fio.jobconfig import block_size_of, pattern_of
+from kataio_tui.results.importers import ImportFailed, detect_layout, import_any
 from kataio_tui.results.loader import load_set, quick_load
 from kataio_tui.results.store import ResultSet
 from kataio_tui.results.tables import build_rows
@@ -43,7 +42,7 @@ def test_stackhpc_tree_import(tree, tmp_path):
     assert detect_layout(tree) == "stackhpc"
     report = import_any(tree, tmp_path / "set", "study")
     files = sorted(tree.glob("*/*/*/*/*.json"))
-    assert report.imported == len(files) == 2 * 2 * (1 + 2) * 2 and report.skipped == []
+    assert report.imported == len(files) == 2 * 2 * (1 + 2) * 2 and not report.skipped
     rs = ResultSet.load(tmp_path / "set")
     keys = sorted(head(s.key) for s in rs.manifest.scenarios)
     assert keys == sorted((r, p, b, c) for r in RUNTIMES for p in PATTERNS for b in (4096, 65536) for c in CLIENTS)
@@ -81,32 +80,12 @@ def test_bad_file_in_tree_is_skipped_and_listed(tree, tmp_path):
     victim.write_bytes(victim.read_bytes()[:500])
     report = import_any(copy, tmp_path / "set")
     assert report.imported == 23 and len(report.skipped) == 1
-    assert report.skipped[0].startswith("kata/ext4-write/2/client1/64k.json: truncated")
+    assert report.skipped.by_reason == {"truncated": ["kata/ext4-write/2/client1/64k.json"]}
     rs = ResultSet.load(tmp_path / "set")
-    assert "skipped 1 unreadable file(s)" in rs.manifest.provenance.notes
+    assert "skipped 1 file(s): 1 truncated: kata/ext4-write/2/client1/64k.json" in rs.manifest.provenance.notes
     row = next(r for r in build_rows(load_set(rs), "bare", ("clat",)) if head(r.key) == ("kata", "write", 65536, 2))
     assert row.clients_reported == 1 and row.clients_planned == 2
     assert "only 1 of 2 client results" in row.flags
-
-
-def test_loose_folder_pattern_and_block_size_from_job_options(fiogen, tmp_path):  # noqa: F811
-    src = tmp_path / "loose"
-    src.mkdir()
-    specs = [local_spec(rw="randwrite", bs="16k", size="512k", runtime=None, time_based=None, description=f"c{i}")
-             for i in range(3)] + [local_spec(rw="read", bs="8k", size="512k", runtime=None, time_based=None)]
-    fiogen.prefetch(specs)
-    for i, spec in enumerate(specs):
-        (src / f"out{i}.json").write_bytes(fiogen.get(spec))
-    (src / "sub").mkdir()
-    (src / "sub" / "cs.json").write_bytes(fiogen.get(CS_CLONES))  # client/server: two clients in one file
-    (src / "notes.txt").write_text("hello")
-    assert detect_layout(src) == "loose"
-    report = import_any(src, tmp_path / "set", runtime="runc")
-    assert report.imported == 5 and len(report.skipped) == 1 and report.skipped[0].startswith("notes.txt: ")
-    rs = ResultSet.load(tmp_path / "set")
-    keys = sorted(head(s.key) for s in rs.manifest.scenarios)
-    assert keys == [("runc", "randrw", 4096, 2), ("runc", "randwrite", 16384, 3), ("runc", "read", 8192, 1)]
-    assert rs.manifest.provenance.made_by == "kataio import loose"
 
 
 def test_loose_files_without_rw_and_bs_need_the_flags(fiogen, tmp_path):  # noqa: F811
@@ -132,7 +111,7 @@ def test_loose_files_without_rw_and_bs_need_the_flags(fiogen, tmp_path):  # noqa
 def test_nothing_importable(tmp_path):
     (tmp_path / "src").mkdir()
     (tmp_path / "src" / "x.json").write_text('{"not": "fio"}')
-    with pytest.raises(ImportFailed, match=r"no importable fio output found \(1 unreadable: x.json: "):
+    with pytest.raises(ImportFailed, match=r"no importable fio output found \(skipped 1 file\(s\): 1 wrong shape: x.json"):
         import_any(tmp_path / "src", tmp_path / "dest")
     assert not (tmp_path / "dest").exists()
     with pytest.raises(ImportFailed, match="not a directory"):

@@ -49,11 +49,15 @@ def _load_rows(path: str, baseline: str, kinds: tuple[str, ...]):
 
 
 def _warn_problems(loaded) -> None:
-    problems = loaded.problems
+    from kataio_tui.results.skipped import Skipped
+
+    problems = Skipped()
+    for problem in loaded.problems:
+        problems.add(problem.path, problem.reason)
     if problems:
         print(f"kataio: {len(problems)} file(s) could not be read and were left out:", file=sys.stderr)
-        for problem in problems[:20]:
-            print(f"  {problem}", file=sys.stderr)
+        for line in problems.lines():
+            print(f"  {line}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -107,10 +111,17 @@ def cmd_import(args: argparse.Namespace) -> int:
         result = import_any(Path(args.src), Path(args.dest), args.name, args.layout,
                             progress=lambda done, total: progress.update(task, completed=done, total=total),
                             **extra)
-    scenarios = len(result.result_set.manifest.scenarios)
-    print(f"imported {result.imported} file(s) into {scenarios} scenario(s): {result.result_set.path}")
-    for reason in result.skipped:
-        print(f"  skipped {reason}", file=sys.stderr)
+    records = result.result_set.manifest.scenarios
+    scenarios = len({r.scenario for r in records})
+    runs = f", {len(records)} runs" if len(records) != scenarios else ""
+    logs = f"; {result.logs_attached} fio log file(s) attached to their runs" if result.logs_attached else ""
+    print(f"imported {result.imported} file(s) into {scenarios} scenario(s){runs}{logs}: {result.result_set.path}")
+    if result.logs_unmatched:
+        print(f"  {result.logs_unmatched} fio log file(s) matched no imported run and were left out", file=sys.stderr)
+    if result.skipped:
+        print(f"  skipped {len(result.skipped)} file(s):", file=sys.stderr)
+        for line in result.skipped.lines():
+            print(f"    {line}", file=sys.stderr)
     return 0
 
 

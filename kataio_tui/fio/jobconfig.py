@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from kataio_tui.fio.reader import FioRun
 from kataio_tui.units import parse_size
 
 PATTERNS = ("read", "write", "randread", "randwrite", "rw", "randrw", "trim", "randtrim", "trimwrite",
@@ -118,3 +119,16 @@ def differing_options(configs: Iterable[JobConfig]) -> list[str]:
     seen = list(configs)
     names = sorted({k for c in seen for k, _ in c.options})
     return [name for name in names if len({c.option(name) for c in seen}) > 1]
+
+
+def run_config(run: FioRun, pattern: str | None = None, block_size: int | None = None) -> JobConfig:
+    """The one configuration of every job in a file (clones of numjobs, one per host in
+    client/server output). A file whose jobs differ (stonewalled groups of several jobs, say) is
+    refused: kataio takes one scenario per file."""
+    configs: dict[JobConfig, str] = {}
+    for job in run.jobs:
+        configs.setdefault(job_config({**run.global_options, **job.options}, pattern, block_size), job.name)
+    if len(configs) > 1:
+        raise JobConfigError(f"jobs of {len(configs)} different configurations in one file "
+                             f"({', '.join(sorted(set(configs.values())))}): kataio takes one per file")
+    return next(iter(configs))

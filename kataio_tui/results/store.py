@@ -12,7 +12,8 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,38 @@ def scenario_dir(key: ScenarioKey) -> str:
     if key.options:
         parts.append(_options_dir(key.options))
     return "/".join([*parts, f"c{key.clients}", f"r{key.repeat}"])
+
+
+LOGS_DIR = "logs"  # fio's own log files of a run, next to its raw files
+
+RawSource = bytes | Path | Callable[[], bytes]
+"""A raw file's bytes, the file to copy them from, or a function that returns them (read when
+written: an import need not hold thousands of files in memory)."""
+
+
+@dataclass(slots=True)
+class ScenarioFiles:
+    """A scenario record and the files to store with it: raw fio output, its job file, fio's logs."""
+
+    record: ScenarioRecord
+    raw: list[tuple[str, RawSource]]
+    jobfile: str | None = None
+    logs: list[tuple[str, RawSource]] = field(default_factory=list)
+
+
+def _bytes_of(source: RawSource) -> bytes:
+    if isinstance(source, bytes):
+        return source
+    if isinstance(source, Path):
+        return source.read_bytes()
+    return source()
+
+
+def _shared_directory(where: Path, one: ScenarioKey, other: ScenarioKey, rel_dir: str) -> ResultSetError:
+    """Two keys whose names clean up to the same directory (e.g. 'kata qemu' and 'kata-qemu')
+    must not overwrite each other's raw files."""
+    return ResultSetError(f"{where}: scenarios {one.label()!r} and {other.label()!r} would share the directory "
+                          f"{rel_dir}; rename one runtime or pattern")
 
 
 def _paths_of(record: ScenarioRecord) -> list[str]:
@@ -103,9 +136,10 @@ class ResultSet:
         name: str,
         provenance: Provenance,
         plan: dict[str, Any] | None = None,
-        scenarios: Iterable[tuple[ScenarioRecord, list[tuple[str, bytes]], str | None]] = (),
+        scenarios: Iterable[ScenarioFiles | tuple[ScenarioRecord, list[tuple[str, RawSource]], str | None]] = (),
     ) -> ResultSet:
-        """Create a new set at path atomically, optionally with scenarios and their raw files.
+        """Create a new set at path atomically, optionally with scenarios and their raw files
+        (ScenarioFiles, or (record, raw, jobfile) tuples).
 
         Refuses to replace an existing directory, so nothing already saved is lost.
         """
@@ -126,10 +160,15 @@ class ResultSet:
             except ValidationError as exc:
                 raise ResultSetError(f"{target}: {format_validation(exc)}") from None
             staged = cls(staging, manifest)
-            for record, raw, jobfile in scenarios:
-                staged._check_directory_free(record)
-                staged._write_scenario_files(staging, record, raw, jobfile)
-                manifest.scenarios.append(record)
+            dirs: dict[str, ScenarioKey] = {}
+            for item in scenarios:
+                files = item if isinstance(item, ScenarioFiles) else ScenarioFiles(*item)
+                rel_dir = scenario_dir(files.record.key)
+                other = dirs.setdefault(rel_dir, files.record.key)
+                if other != files.record.key:
+                    raise _shared_directory(target, other, files.record.key, rel_dir)
+                staged._write_scenario_files(staging, files)
+                manifest.scenarios.append(files.record)
             staged.save_manifest()
             try:
                 os.rename(staging, target)  # refuses a directory created meanwhile unless it is empty
@@ -140,23 +179,27 @@ class ResultSet:
             raise
         return cls(target, manifest)
 
-    def _write_scenario_files(
-        self, root: Path, record: ScenarioRecord, raw: list[tuple[str, bytes]], jobfile: str | None
-    ) -> None:
+    def _write_scenario_files(self, root: Path, files: ScenarioFiles) -> None:
+        record = files.record
         rel_dir = scenario_dir(record.key)
+        record.files = self._write_raw(root, rel_dir, record, files.raw)
+        record.logs = self._write_raw(root, f"{rel_dir}/{LOGS_DIR}", record, files.logs)
+        if files.jobfile is not None:
+            _fsync_write(root / rel_dir / "job.fio", files.jobfile.encode("utf-8"))
+            record.jobfile = f"{rel_dir}/job.fio"
+
+    def _write_raw(self, root: Path, rel_dir: str, record: ScenarioRecord,
+                   raw: Iterable[tuple[str, RawSource]]) -> list[str]:
         out = root / rel_dir
         out.mkdir(parents=True, exist_ok=True)
-        names = []
-        for name, data in raw:
+        names: list[str] = []
+        for name, source in raw:
             safe = safe_name(name)
             if safe in names:
                 raise ResultSetError(f"{self.path}: two raw files named {safe!r} in {record.key.label()}")
-            _fsync_write(out / safe, data)
+            _fsync_write(out / safe, _bytes_of(source))
             names.append(safe)
-        record.files = [f"{rel_dir}/{n}" for n in names]
-        if jobfile is not None:
-            _fsync_write(out / "job.fio", jobfile.encode("utf-8"))
-            record.jobfile = f"{rel_dir}/job.fio"
+        return [f"{rel_dir}/{n}" for n in names]
 
     def _check_directory_free(self, record: ScenarioRecord) -> None:
         """Two keys whose names clean up to the same directory (e.g. 'kata qemu' and 'kata-qemu')
@@ -164,16 +207,14 @@ class ResultSet:
         rel_dir = scenario_dir(record.key)
         for other in self.manifest.scenarios:
             if other.key != record.key and scenario_dir(other.key) == rel_dir:
-                raise ResultSetError(
-                    f"{self.path}: scenarios {other.key.label()!r} and {record.key.label()!r} would share "
-                    f"the directory {rel_dir}; rename one runtime or pattern"
-                )
+                raise _shared_directory(self.path, other.key, record.key, rel_dir)
 
     def save_manifest(self) -> None:
         write_atomic(self.path / MANIFEST, dump_toml(self.manifest.model_dump(mode="python")))
 
     def add_scenario(
-        self, record: ScenarioRecord, raw: list[tuple[str, bytes]], jobfile: str | None = None
+        self, record: ScenarioRecord, raw: list[tuple[str, RawSource]], jobfile: str | None = None,
+        logs: list[tuple[str, RawSource]] | None = None,
     ) -> ScenarioRecord:
         """Save one scenario's raw files and record; replaces an earlier record of the same key
         (for example an interrupted one that is being resumed). On any failure the set is left as
@@ -185,7 +226,7 @@ class ResultSet:
         before = list(self.manifest.scenarios)
         moved_old = moved_new = False
         try:
-            self._write_scenario_files(staging, record, raw, jobfile)
+            self._write_scenario_files(staging, ScenarioFiles(record, raw, jobfile, logs or []))
             if final.exists():
                 os.rename(final, trash)
                 moved_old = True

@@ -144,14 +144,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if in_tui(args):
         from kataio_tui.cli.tui_cmd import run_plan_in_tui
 
-        return run_plan_in_tui(plan, out)
+        return run_plan_in_tui(plan, out, Path(args.resume) if args.resume else None)
     return run_headless(plan, out, Path(args.resume) if args.resume else None, args.keep_files)
 
 
 def in_tui(args: argparse.Namespace) -> bool:
-    """Where `kataio run` runs, decided once: the TUI's run screen in a terminal, else headless.
-    Resuming and keeping files are headless-only options, so those runs stay headless."""
-    return not (args.headless or args.resume or args.keep_files) and sys.stdout.isatty()
+    """Where `kataio run` runs, decided once: the TUI's run screen in a terminal (also to resume a
+    set), else headless. Keeping the data files is a headless-only option, so such runs stay headless."""
+    return not (args.headless or args.keep_files) and sys.stdout.isatty()
 
 
 CLEANUP_BUDGET_S = 60.0  # after a stop signal; past it the run's watchdog completes the clean-up

@@ -64,14 +64,15 @@ def run_default(args: argparse.Namespace) -> int:
                                       config=getattr(args, "top_config", None), start=None))
 
 
-def run_plan_in_tui(plan, out: Path) -> int:
-    """`kataio run PLAN` in a terminal: the TUI's run screen (run_cmd.in_tui decides when)."""
+def run_plan_in_tui(plan, out: Path, resume: Path | None = None) -> int:
+    """`kataio run PLAN` (or `--resume SET`) in a terminal: the TUI's run screen (run_cmd.in_tui
+    decides when)."""
     from kataio_tui import paths
     from kataio_tui.config import load_config
     from kataio_tui.tui.app import KataioApp
 
     app = KataioApp(config=load_config(paths.config_file()), config_path=paths.config_file(), start="run")
     app.run_out_dir = out
-    app.pending_plan = plan
+    app.pending_plan, app.pending_resume = plan, resume
     app.run()
     return app.return_code or 0

@@ -80,8 +80,11 @@ class KataioApp(App[None]):
         self.runner_factory = None  # Plan -> ScenarioRunner for the run screen; None: by the plan's target
         self.run_out_dir: Path | None = None  # where runs create result sets; None: the user data dir
         self.pending_plan = None  # handed from the plan screen to the run screen
+        self.pending_resume: Path | None = None  # with pending_plan: the result set to resume
         self.run_cancel = None  # the active run's cancel Event (set by the run screen)
         self.stopped_by: int | None = None  # SIGTERM or SIGHUP that ended the app
+        self.active_run = None  # the active run's RunState (set by the run screen while it runs)
+        self._quit_after_run = False
         self._start = start or ("browse" if self.set_paths else "home")
         if self._start in MODE_SCREENS:
             self.DEFAULT_MODE = self._start  # build only the first screen shown, not home and then it
@@ -186,12 +189,45 @@ class KataioApp(App[None]):
             self.switch_mode(mode)
 
     def action_back(self) -> None:
-        """q: leave a pushed screen, then go home, then quit."""
+        """q: leave a pushed screen, then go home, then quit (asking first while a run is active)."""
         if len(self.screen_stack) > 1:
             self.pop_screen()
         elif self.current_mode != "home":
+            if self.current_mode == "run" and self.active_run is not None:
+                self.notify("The run goes on: every screen shows it under its title; 5 comes back here, "
+                            "s there stops it.", title="run in progress", timeout=8)
             self.switch_mode("home")
         else:
+            self.leave()
+
+    async def action_quit(self) -> None:
+        """ctrl+q (Textual's quit key): as q on Home."""
+        self.leave()
+
+    def leave(self) -> None:
+        """Quit; while a run is active, ask first (stop it and clean up, or stay)."""
+        if self.active_run is None:
+            self.exit()
+            return
+        from kataio_tui.tui.screens.confirm import ConfirmScreen
+
+        def answer(stop: bool | None) -> None:
+            if stop and self.active_run is not None and self.run_cancel is not None:
+                self._quit_after_run = True
+                self.run_cancel.set()
+                self.notify("stopping the run: its clients are stopped and cleaned up, then kataio quits; the "
+                            "finished scenarios stay saved", title="quitting", timeout=30)
+            elif stop:
+                self.exit()
+
+        self.push_screen(ConfirmScreen("A run is in progress. Stop it, clean up and quit? The finished "
+                                       "scenarios stay saved (n: stay).", yes="Stop and quit"), answer)
+
+    def run_ended(self) -> None:
+        """The run screen's run has ended (its runner has cleaned up)."""
+        self.active_run = None
+        self.run_cancel = None
+        if self._quit_after_run:
             self.exit()
 
     def exit(self, *args, **kwargs) -> None:
@@ -202,9 +238,10 @@ class KataioApp(App[None]):
             cancel.set()
         super().exit(*args, **kwargs)
 
-    def start_run(self, plan) -> None:
-        """Run plan on the run screen (the plan screen's ctrl+r)."""
-        self.pending_plan = plan
+    def start_run(self, plan, resume: Path | None = None) -> None:
+        """Run plan on the run screen (the plan screen's ctrl+r), or resume the result set resume
+        with it (Browse's R)."""
+        self.pending_plan, self.pending_resume = plan, resume
         if self.current_mode == "run":
             self.screen.on_screen_resume()
         else:

@@ -16,7 +16,7 @@ _REWRITES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(pattern),
      "start kataio with KUBECONFIG=FILE set, or write ~/.kube/config (Home shows the kubeconfig in use)"),
     # the Kubernetes runner lost the API server mid-run
     (r"re-run with --resume",
-     "the scenarios that finished are saved; start the plan again from Plan (4, ctrl+r)"),
+     "the scenarios that finished are saved; R on the set in Browse (2) runs the rest"),
     # checks: the cluster is unreachable
     (r" \(or use --host-only\)", ""),
     (r"run the canary \(--canary\)", "turn the canary on (t on Checks) and re-run (r)"),

@@ -88,3 +88,26 @@ def latest_failure_text(failures: list[FailureNote]) -> Text:
     """The newest failure (with its diagnosis and remedy), and how many there are in all."""
     more = f"{len(failures)} failures (v shows all), newest " if len(failures) > 1 else ""
     return failure_text(failures[-1], more)
+
+
+def _seconds(s: float) -> str:
+    return f"{s:.0f} s" if s < 60 else format_duration(s)
+
+
+def header_text(state: RunState, now: float | None = None) -> str:
+    """One line for every other screen (80 columns): the key that shows it, which scenario, what it
+    does, how fast. E.g. "● run (5) 1/2 bare read 64k x2 · measuring 4 of 8 s · 1,548.4 MiB/s"."""
+    now = time.monotonic() if now is None else now
+    clients, scenarios, _ = state.snapshot()
+    current = scenarios[state.current] if state.current is not None and scenarios else None
+    if current is None:
+        return "● run (5) starting"
+    text = f"● run (5) {state.current + 1}/{len(scenarios)} {current.key.label()}"
+    if current.phase is not None and current.phase_started is not None:
+        text += f" · {current.phase} {_seconds(now - current.phase_started)}"
+        if current.phase_expected_s:
+            text = text.removesuffix(" s") + f" of {_seconds(current.phase_expected_s)}"
+    reporting = [c for c in clients if c.state == "running" and c.io_bytes]
+    if reporting:
+        text += f" · {mib(sum(c.bw_bytes for c in reporting))} MiB/s"
+    return text

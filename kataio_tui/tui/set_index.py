@@ -14,12 +14,46 @@ SORT_KEYS = ("newest", "name", "scenarios", "source")
 
 
 @dataclass(frozen=True, slots=True)
+class SetProgress:
+    """How far a set made by `kataio run` got through its plan."""
+
+    state: str  # "complete", "cancelled" (a scenario was interrupted), "partial" (failed or not run)
+    left: int  # scenarios of its plan that are not 'ok' yet: what a resume runs
+    total: int
+
+    @property
+    def resumable(self) -> bool:
+        return self.left > 0
+
+
+def set_progress(result_set: ResultSet) -> SetProgress | None:
+    """None for a set without a plan (imported) or whose stored plan no longer loads."""
+    if result_set.manifest.plan is None:
+        return None
+    from kataio_tui.errors import KataioError
+    from kataio_tui.runners.driver import plan_of_set
+
+    try:
+        planned = plan_of_set(result_set).scenarios()
+    except KataioError:
+        return None
+    records = result_set.manifest.scenarios
+    done = {r.key for r in records if r.status == "ok"}
+    left = sum(1 for key in planned if key not in done)
+    if not left:
+        return SetProgress("complete", 0, len(planned))
+    interrupted = any(r.status == "interrupted" for r in records)
+    return SetProgress("cancelled" if interrupted else "partial", left, len(planned))
+
+
+@dataclass(frozen=True, slots=True)
 class SetEntry:
     path: Path
     origin: str  # "sample", "user", "extra" or "command line"
     result_set: ResultSet | None
     error: str | None = None
     source: Path | None = None  # the directory it was found under
+    progress: SetProgress | None = None
 
     @property
     def name(self) -> str:
@@ -64,7 +98,8 @@ class SetEntry:
     def matches(self, text: str) -> bool:
         """Every word is in the name, the path below its directory, the origin or a runtime (not in
         boilerplate such as "made by kataio run", which every set shares)."""
-        haystack = " ".join([self.name, self.where, self.origin, *self.runtimes]).lower()
+        state = self.progress.state if self.progress and self.progress.resumable else ""
+        haystack = " ".join([self.name, self.where, self.origin, state, *self.runtimes]).lower()
         return all(word in haystack for word in text.lower().split())
 
 
@@ -86,7 +121,7 @@ def scan(dirs: list[tuple[Path, str]]) -> list[SetEntry]:
                 continue
             seen.add(path.resolve())
             if isinstance(found, ResultSet):
-                entries.append(SetEntry(path, origin, found, source=directory))
+                entries.append(SetEntry(path, origin, found, source=directory, progress=set_progress(found)))
             else:
                 entries.append(SetEntry(path, origin, None, str(found), source=directory))
     return entries

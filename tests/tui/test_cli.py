@@ -84,3 +84,12 @@ def test_unknown_theme_is_one_error_line_saying_where_themes_go(tmp_path):
         assert line.startswith("kataio: error: --theme: theme 'nope' not found (available: ")
         assert "kataio-dark" in line and f"{tmp_path / 'config' / 'themes'}/NAME.toml" in line
     assert not (tmp_path / "config" / "config.toml").exists()  # nothing saved for a bad name
+
+
+def test_resume_runs_on_the_tui_run_screen_in_a_terminal(monkeypatch):
+    from kataio_tui.cli import run_cmd
+
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    assert run_cmd.in_tui(build_parser().parse_args(["run", "--resume", "some-set"]))
+    assert not run_cmd.in_tui(build_parser().parse_args(["run", "--resume", "some-set", "--headless"]))
+    assert not run_cmd.in_tui(build_parser().parse_args(["run", "plan.toml", "--keep-files"]))

@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 from tui.tui_support import SAMPLE_SET
 
+from kataio_tui.results.store import ResultSet
+
 
 def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=10).stdout
@@ -197,5 +199,36 @@ def test_an_error_before_the_start_stays_after_its_toast(tmp_path, open_terminal
     assert "✘ run: no kubeconfig:" in screen and "remedy: start kataio with KUBECONFIG=FILE" in screen, screen
     assert "--kubeconfig" not in screen
     assert "the run failed before its first scenario" in screen
+    term.keys("q", "q")
+    term.wait_for("KATAIO-EXIT=0", timeout=15)
+
+
+def test_a_run_is_never_lost(tmp_path, open_terminal):
+    """q on Run leaves it running (shown on Home), quitting asks first and then stops and cleans up;
+    Browse marks the stopped set and resumes it."""
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN.format(directory=tmp_path / "fio").replace('["bare", "kata"]', '["bare"]')
+                    .replace('["read"]', '["read", "write"]').replace("[8]", "[2]").replace("runtime = 3", "runtime = 8"))
+    env = user_env(tmp_path)
+    term = open_terminal([kataio_command(), "run", str(plan)], env)
+    term.wait_for("scenario 1/2 bare read 64k x2: measuring", timeout=60)
+    term.keys("q")
+    term.wait_for("Home", "● run (5) 1/2 bare read 64k x2 · measure", "The run goes on")
+    term.keys("q")
+    term.wait_for("A run is in progress. Stop it, clean up and quit?")
+    term.keys("y")
+    term.wait_for("KATAIO-EXIT=0", timeout=60)
+    (stopped,) = (tmp_path / "data" / "results").glob("e2e-*")
+    assert [s.status for s in ResultSet.load(stopped).manifest.scenarios] == ["interrupted"]
+    assert not any((tmp_path / "fio").glob("kataio-*/client-*"))
+    term = open_terminal([kataio_command()], env)
+    term.wait_for("Recent result sets")
+    term.keys("2", "/", "e", "2", "e", "-")
+    term.wait_for("0/2■", "cancelled: 2 of 2 scenarios to run")
+    term.keys("Enter", "R")
+    term.wait_for("Resume e2e-", "2 of 2 scenarios still to run")
+    term.keys("y")
+    term.wait_for("[completed]", timeout=90)
+    assert [s.status for s in ResultSet.load(stopped).manifest.scenarios] == ["ok", "ok"]
     term.keys("q", "q")
     term.wait_for("KATAIO-EXIT=0", timeout=15)

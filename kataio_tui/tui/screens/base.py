@@ -16,11 +16,20 @@ NARROW_BELOW = 100
 
 class KataioScreen(Screen):
     AUTO_FOCUS = "DataTable"
+    RUN_BAR = True  # the active run's line under the title (every screen but the run's own)
+
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW_BELOW, "narrow")
 
     def on_mount(self) -> None:
         self.set_class(self.app.size.width < NARROW_BELOW, "narrow")
+        if self.RUN_BAR:
+            from textual.widgets import Header
+
+            from kataio_tui.tui.widgets.run_bar import RunBar
+
+            headers = self.query(Header)  # (a docked line would cover the header: it follows it instead)
+            self.mount(RunBar(), after=headers.first()) if headers else self.mount(RunBar())
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:

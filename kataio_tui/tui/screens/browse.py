@@ -1,5 +1,5 @@
-"""Browse: every result set (bundled samples, the user's, extra dirs, command-line paths); sort,
-filter, open, compare two, import, delete."""
+"""Browse: every result set (bundled samples, the user's, extra dirs, command-line paths) with how
+far its run got (cancelled, partial, running); sort, filter, open, compare two, resume, import, delete."""
 
 from __future__ import annotations
 
@@ -21,6 +21,29 @@ from kataio_tui.tui.widgets.footer import KataioFooter
 from kataio_tui.tui.widgets.plain_table import PlainTable
 
 
+BADGE = {"cancelled": "■", "partial": "▲"}
+
+
+def scenarios_cell(entry: SetEntry, running: Path | None) -> str:
+    """The scenario count, with how far a run got when it did not finish: "12/16■" (cancelled),
+    "14/16▲" (failed or not run), "● run" while the active run writes it."""
+    if running is not None and entry.path == running:
+        return "● run"
+    progress = entry.progress
+    if progress is None or not progress.resumable:
+        return str(entry.scenarios)
+    return f"{progress.total - progress.left}/{progress.total}{BADGE[progress.state]}"
+
+
+def progress_line(entry: SetEntry) -> str | None:
+    progress = entry.progress
+    if progress is None or not progress.resumable:
+        return None
+    what = "the run was stopped" if progress.state == "cancelled" else "failed or not run"
+    return (f"{progress.state}: {progress.left} of {progress.total} scenarios to run ({what}); "
+            "R resumes them with the set's own plan")
+
+
 def describe(entry: SetEntry) -> Text:
     if entry.result_set is None:
         return Text.assemble((entry.path.name, "bold"), "\n", str(entry.path), "\n\n", ("unreadable: ", "bold"),
@@ -35,6 +58,9 @@ def describe(entry: SetEntry) -> Text:
         ("scenarios", f"{entry.scenarios} ({entry.files} client files)"),
     ]
     text = Text()
+    progress = progress_line(entry)  # first: the detail pane is short at 80x24
+    if progress:
+        text.append(f"{progress}\n", style="bold")
     for label, value in lines:
         text.append(f"{label:>9} ", style="bold")
         text.append(f"{value}\n")
@@ -53,6 +79,7 @@ class BrowseScreen(Filtering, KataioScreen):
         Binding("space", "mark", "Mark", id="browse.mark"),
         Binding("c", "compare", "Compare", id="browse.compare"),
         Binding("s", "sort", "Sort", id="browse.sort"),
+        Binding("R", "resume", "Resume", id="browse.resume"),
         Binding("i", "import", "Import", id="browse.import"),
         Binding("d", "delete", "Delete", id="browse.delete"),
         Binding("r", "rescan", "Rescan", id="browse.rescan", show=False),
@@ -118,11 +145,12 @@ class BrowseScreen(Filtering, KataioScreen):
         shown = [e for e in self.entries if not self.filter_text or e.matches(self.filter_text)]
         self.shown = sort_entries(shown, self.sort_key)
         table.clear()
+        running = self._running_set()
         for entry in self.shown:
             mark = "AB"[self.marked.index(entry.path)] if entry.path in self.marked else ""
             name = Text(entry.name, style="bold" if entry.result_set else "italic")
             created = entry.created.strftime("%Y-%m-%d %H:%M") if entry.created else "unreadable"
-            table.add_row(mark, name, created, entry.origin, str(entry.scenarios),
+            table.add_row(mark, name, created, entry.origin, scenarios_cell(entry, running),
                           ",".join(entry.runtimes), key=str(entry.path))
         # the same set stays under the cursor (after a visit, a rescan, a new filter or sort)
         paths = [e.path for e in self.shown]
@@ -172,6 +200,42 @@ class BrowseScreen(Filtering, KataioScreen):
         from kataio_tui.tui.screens.results import ResultsScreen
 
         self.app.push_screen(ResultsScreen(entry.path))
+
+    def _running_set(self) -> Path | None:
+        state = getattr(self.app, "active_run", None)
+        return state.result_set if state is not None else None
+
+    def action_resume(self) -> None:
+        """Run the scenarios of a cancelled or partial set that are not 'ok' yet, with its own plan."""
+        entry = self.highlighted
+        if entry is None or entry.result_set is None:
+            return
+        progress = entry.progress
+        if progress is None:
+            self.notify(f"{entry.name} has no plan (it was imported): there is nothing to resume", severity="warning")
+            return
+        if not progress.resumable:
+            self.notify(f"{entry.name} is complete: every scenario of its plan is saved")
+            return
+        if getattr(self.app, "active_run", None) is not None:
+            self.notify("a run is in progress (5 shows it); resume when it has ended", severity="warning")
+            return
+        if not entry.deletable:
+            self.notify(f"{entry.name} is a bundled sample; import or copy it to resume it", severity="warning")
+            return
+        from kataio_tui.runners.driver import plan_of_set
+        from kataio_tui.tui.screens.confirm import ConfirmScreen
+
+        plan = plan_of_set(entry.result_set)
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self.app.start_run(plan, resume=entry.path)
+
+        self.app.push_screen(ConfirmScreen(
+            f"Resume {entry.name}?\n{progress.left} of {progress.total} scenarios still to run, with the plan "
+            f"stored in the set (target {plan.target}); the {progress.total - progress.left} saved ones stay.",
+            yes="Resume"), answer)
 
     def action_mark(self) -> None:
         entry = self.highlighted

@@ -56,6 +56,7 @@ class RowsSoFar(WorkerMessage, bubble=False):
 
 class RunScreen(KataioScreen):
     TITLE = "Run"
+    RUN_BAR = False  # the run is this screen
     BINDINGS = [
         Binding("s", "stop", "Stop", id="run.stop"),
         Binding("v", "toggle_sofar", "Live/results", id="run.toggle"),
@@ -99,12 +100,15 @@ class RunScreen(KataioScreen):
     def on_screen_resume(self) -> None:
         plan = getattr(self.app, "pending_plan", None)
         if plan is not None:
-            self.app.pending_plan = None
-            self.start(plan)
+            resume = getattr(self.app, "pending_resume", None)
+            self.app.pending_plan = self.app.pending_resume = None
+            self.start(plan, resume=resume)
 
     # ---- running -----------------------------------------------------------------------------
 
-    def start(self, plan: Plan, runner_factory: Callable[[Plan], Any] | None = None) -> None:
+    def start(self, plan: Plan, runner_factory: Callable[[Plan], Any] | None = None,
+              resume: Path | None = None) -> None:
+        """Run plan; with resume, only the scenarios of that result set that are not 'ok' yet."""
         if self.active:
             self.notify("a run is in progress; stop it first (s)", severity="warning")
             return
@@ -112,6 +116,7 @@ class RunScreen(KataioScreen):
         self.state = RunState()
         self.cancel = threading.Event()
         self.app.run_cancel = self.cancel
+        self.app.active_run = self.state  # every other screen shows it under its title
         self.active = True
         self._drawn_version = -1
         self._queue_rows = 0
@@ -122,10 +127,11 @@ class RunScreen(KataioScreen):
 
         factory = runner_factory or getattr(self.app, "runner_factory", None) or make_runner
         out_dir = getattr(self.app, "run_out_dir", None)
-        self._run(plan, factory, self.cancel, out_dir)
+        self._run(plan, factory, self.cancel, out_dir, resume)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="run")
-    def _run(self, plan: Plan, factory, cancel: threading.Event, out_dir: Path | None) -> None:
+    def _run(self, plan: Plan, factory, cancel: threading.Event, out_dir: Path | None,
+             resume: Path | None = None) -> None:
         from kataio_tui import paths
         from kataio_tui.runners.driver import run_plan
 
@@ -137,7 +143,10 @@ class RunScreen(KataioScreen):
                 self.post_message(RunEvent(event))
 
         try:
-            run_plan(plan, factory(plan), emit, cancel, out_dir=out_dir or paths.results_dir())
+            if resume is not None:
+                run_plan(plan, factory(plan), emit, cancel, resume=resume)
+            else:
+                run_plan(plan, factory(plan), emit, cancel, out_dir=out_dir or paths.results_dir())
         except KataioError as exc:
             self.post_message(WorkFailed("run", str(exc), getattr(exc, "remedy", None)))
         finally:
@@ -146,6 +155,9 @@ class RunScreen(KataioScreen):
     def _ended(self) -> None:
         self.active = False
         self._redraw(force=True)
+        run_ended = getattr(self.app, "run_ended", None)
+        if callable(run_ended):
+            run_ended()
 
     def on_run_event(self, message: RunEvent) -> None:
         event = message.event

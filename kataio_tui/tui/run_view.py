@@ -99,10 +99,11 @@ def header_text(state: RunState, now: float | None = None) -> str:
     does, how fast. E.g. "● run (5) 1/2 bare read 64k x2 · measuring 4 of 8 s · 1,548.4 MiB/s"."""
     now = time.monotonic() if now is None else now
     clients, scenarios, _ = state.snapshot()
-    current = scenarios[state.current] if state.current is not None and scenarios else None
-    if current is None:
+    index = state.current
+    if index is None or not scenarios:
         return "● run (5) starting"
-    text = f"● run (5) {state.current + 1}/{len(scenarios)} {current.key.label()}"
+    current = scenarios[index]
+    text = f"● run (5) {index + 1}/{len(scenarios)} {current.key.label()}"
     if current.phase is not None and current.phase_started is not None:
         text += f" · {current.phase} {_seconds(now - current.phase_started)}"
         if current.phase_expected_s:

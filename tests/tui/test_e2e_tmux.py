@@ -97,7 +97,8 @@ def terminal(tmp_path, open_terminal):
 
 
 def footer(screen: str) -> str:
-    return screen.rstrip("\n").splitlines()[-1].rstrip()
+    """The last line, without the scrollbar a screen taller than the terminal has beside it."""
+    return screen.rstrip("\n").splitlines()[-1].rstrip(" ▇▆▅▄▃▂▁")
 
 
 def test_browse_open_tables_cdf_and_quit(terminal):
@@ -211,9 +212,9 @@ def test_a_run_is_never_lost(tmp_path, open_terminal):
                     .replace('["read"]', '["read", "write"]').replace("[8]", "[2]").replace("runtime = 3", "runtime = 8"))
     env = user_env(tmp_path)
     term = open_terminal([kataio_command(), "run", str(plan)], env)
-    term.wait_for("scenario 1/2 bare read 64k x2: measuring", timeout=60)
+    term.wait_for("scenario 1/2 bare read 64k x2 qd4 j1: measuring", timeout=60)
     term.keys("q")
-    term.wait_for("Home", "● run (5) 1/2 bare read 64k x2 · measure", "The run goes on")
+    term.wait_for("Home", "● run (5) 1/2 bare read 64k x2 qd4 j1 · measure", "The run goes on")
     term.keys("q")
     term.wait_for("A run is in progress. Stop it, clean up and quit?")
     term.keys("y")

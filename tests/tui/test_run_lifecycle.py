@@ -38,13 +38,13 @@ async def test_the_active_run_shows_on_every_screen_and_q_says_it_goes_on(make_a
         assert any("The run goes on" in m.message for m in app.message_log.entries())
         await wait_for(pilot, lambda: "measure" in run_bar(app) and "MiB/s" in run_bar(app))
         line = run_bar(app)
-        assert re.fullmatch(r"● run \(5\) 1/1 bare read 64k x1 · measure \d+ of 20 s · [\d,.]+ MiB/s", line), line
+        assert re.fullmatch(r"● run \(5\) 1/1 bare read 64k x1 qd4 j1 · measure \d+ of 20 s · [\d,.]+ MiB/s", line), line
         assert line in screen_text(app)
         running = app.active_run.result_set
         await pilot.press("2")  # (no settle while the run's worker runs: it would wait for the run's end)
         await wait_for(pilot, lambda: app.current_mode == "browse" and any(
             r[1] == running.name for r in cells(app, "#sets")))
-        assert run_bar(app).startswith("● run (5) 1/1 bare read 64k x1")
+        assert run_bar(app).startswith("● run (5) 1/1 bare read 64k x1 qd4 j1")
         row = next(r for r in cells(app, "#sets") if r[1] == running.name)
         assert row[4] == "● run"
         assert app.active_run is not None
@@ -111,7 +111,7 @@ async def test_resume_a_cancelled_set_from_browse(make_app, isolated):
         assert "1 of 2 scenarios still to run" in screen_text(app)
         await pilot.press("y")
         await wait_for(pilot, lambda: app.current_mode == "run" and app.screen.state.finished, timeout=60)
-        assert [r[0] for r in cells(app, "#queue")] == ["bare write 64k x1"]  # only what was left
+        assert [r[0] for r in cells(app, "#queue")] == ["bare write 64k x1 qd4 j1"]  # only what was left
         assert app.screen.state.result_set == stopped.path
         await pilot.press("2")
         await settle(pilot)

@@ -34,7 +34,8 @@ class KataioFooter(Footer):
         items = list(super().compose())
         palette = [w for w in items if w.has_class("-command-palette")]
         keys = [w for w in items if w not in palette]
-        width = self.app.size.width
+        # its own width once laid out (a screen with a scrollbar gives it less than the terminal's)
+        width = self.size.width or self.app.size.width
         self._composed_width = width
         room = width - sum(key_width(w) + 1 for w in palette)  # + its left border
         app_actions = {b.action for b in type(self.app).BINDINGS if not isinstance(b, tuple)}
@@ -45,5 +46,5 @@ class KataioFooter(Footer):
         yield from palette
 
     def on_resize(self, event: Resize) -> None:
-        if self.app.size.width != self._composed_width and self.is_attached:
+        if event.size.width != self._composed_width and self.is_attached:
             self.call_after_refresh(self.recompose)

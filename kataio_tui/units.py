@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import re
 
+from kataio_tui.printable import brief
+
 _SIZE = re.compile(r"^\s*(\d+)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
 _FACTORS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
 
 
 def parse_size(text: str | int) -> int:
     """'64k' -> 65536. Raises ValueError naming the text when it is not a size."""
-    if isinstance(text, int):
+    if isinstance(text, int) and not isinstance(text, bool):
         return text
+    if not isinstance(text, str):
+        raise ValueError(f"{brief(text)} is not a size (a whole number of bytes or text such as 64k, 1m, 32g)")
     match = _SIZE.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not a size (examples: 4096, 64k, 1m, 32g)")
+        raise ValueError(f"{brief(text)} is not a size (examples: 4096, 64k, 1m, 32g)")
     return int(match.group(1)) * _FACTORS[match.group(2).lower()]
 
 

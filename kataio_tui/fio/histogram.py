@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 
 from kataio_tui.errors import KataioError
+from kataio_tui.printable import brief
 
 class CorruptCache(KataioError):
     """Derived data written by kataio was damaged after it was written."""
@@ -30,6 +31,8 @@ FIO_DEFAULT_PERCENTILES: tuple[float, ...] = (
 # reorders it: Debian's fio 3.33 on x86-64 computes (nr * 0.01L) * p on the x87 FPU, rounding each
 # step to a 64-bit significand (read from its machine code). The rounding decides ties: a running
 # count that equals p/100 x N exactly reaches the threshold or not.
+MAX_COUNT = 2**63 - 1  # packed arrays (and the cache) hold signed 64-bit counts
+
 LONG_DOUBLE_BITS = 64
 DOUBLE_BITS = 53  # older fio computed in double
 
@@ -59,6 +62,17 @@ def fio_threshold(p: float, samples: int, precision_bits: int = LONG_DOUBLE_BITS
     hundredth = _round_to_bits(Fraction(1, 100), precision_bits)
     scaled = _round_to_bits(samples * hundredth, precision_bits)
     return _round_to_bits(scaled * Fraction(p), precision_bits)
+
+
+def _bad_key(bins: Mapping[str, object]) -> str:
+    for key in bins:
+        try:
+            if 0 <= int(key) <= MAX_COUNT:
+                continue
+        except ValueError:
+            pass
+        return key
+    return ""
 
 
 class Histogram:
@@ -116,13 +130,22 @@ class Histogram:
         the problem. Kept packed: the conversion runs at C speed."""
         try:
             keys = array("q", map(int, bins.keys()))
+        except (ValueError, OverflowError):
+            raise ValueError(f"bucket {brief(_bad_key(bins))} is not a whole number of nanoseconds below 2^63") from None
+        try:
             values = array("q", bins.values())  # refuses floats, strings, null
         except TypeError as exc:
             raise TypeError(f"a count is not an integer ({exc})") from None
+        except OverflowError:
+            raise ValueError("a count is more than 2^63-1") from None
+        if keys and min(keys) < 0:
+            raise ValueError(f"negative latency bucket {brief(next(k for k in bins if int(k) < 0))}")
+        if sum(values) > MAX_COUNT:
+            raise ValueError(f"the counts add up to more than 2^63-1 ({sum(values)})")
         if values and min(values) <= 0:
             if min(values) < 0:
                 bad = next(k for k, v in bins.items() if isinstance(v, int) and v < 0)
-                raise ValueError(f"negative count for {bad!r}")
+                raise ValueError(f"negative count for {brief(bad)}")
             kept = [(k, v) for k, v in zip(keys, values) if v]  # fio writes no empty buckets
             keys, values = array("q", (k for k, _ in kept)), array("q", (v for _, v in kept))
         if len(set(keys)) != len(keys):  # e.g. "100" and "0100": never written by fio

@@ -11,6 +11,7 @@ import codecs
 import json
 import math
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +20,7 @@ import orjson
 
 from kataio_tui.errors import KataioError
 from kataio_tui.fio.histogram import Histogram
+from kataio_tui.printable import brief
 
 DIRECTIONS = ("read", "write", "trim")
 LATENCY_KINDS = ("slat", "clat", "lat")
@@ -175,6 +177,9 @@ def iter_documents(data: bytes | str, source: str = "<input>") -> Iterator[dict[
             ) from None
         except RecursionError:
             raise FioOutputError(source, "invalid JSON: nested too deeply") from None
+        except ValueError:  # int() refuses a literal of more than sys.get_int_max_str_digits() digits
+            raise FioOutputError(source, f"invalid JSON: a number of more than {sys.get_int_max_str_digits()} "
+                                         "digits") from None
         if not isinstance(doc, dict):
             raise FioOutputError(source, f"wrong shape: top level is {type(doc).__name__}, not an object")
         yield doc
@@ -193,9 +198,27 @@ class _Shape(Exception):
         super().__init__(f"{path}: {reason}")
 
 
+MAX_VALUE = 2**63 - 1
+
+
 def _obj(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise _Shape(path, f"expected an object, got {type(value).__name__}")
+    return value
+
+
+def check_number(value: Any, where: str) -> float:
+    """A number fio could have written: not negative, finite and at most MAX_VALUE (fio's counters,
+    bandwidths and latencies are unsigned 64-bit; no real one comes near 2^63). So no sum kataio
+    makes of them overflows to infinity and each fits the 64-bit arrays and JSON of the cache."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _Shape(where, f"expected a number, got {type(value).__name__} {brief(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _Shape(where, f"expected a finite number, got {value!r}")
+    if value < 0:
+        raise _Shape(where, f"negative ({brief(value)}): impossible for fio")
+    if value > MAX_VALUE:
+        raise _Shape(where, f"{brief(value)} is out of range (more than 2^63-1)")
     return value
 
 
@@ -203,11 +226,11 @@ def _num(obj: dict[str, Any], key: str, path: str, default: float | None = None)
     value = obj.get(key, default)
     if value is None:
         raise _Shape(f"{path}.{key}", "missing")
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise _Shape(f"{path}.{key}", f"expected a number, got {type(value).__name__} {value!r:.40}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise _Shape(f"{path}.{key}", f"expected a finite number, got {value!r}")
-    return value
+    return check_number(value, f"{path}.{key}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _int(obj: dict[str, Any], key: str, path: str, default: int | None = None) -> int:
@@ -245,11 +268,10 @@ def _latency(value: Any, path: str, ios: int) -> LatencyStats | None:
             try:
                 pct = float(key)
             except ValueError:
-                raise _Shape(f"{path}.percentile", f"key {key!r} is not a number") from None
-            if isinstance(val, bool) or not isinstance(val, (int, float)) or (
-                isinstance(val, float) and not math.isfinite(val)
-            ):
-                raise _Shape(f"{path}.percentile.{key}", f"expected a number, got {val!r:.40}")
+                raise _Shape(f"{path}.percentile", f"key {brief(key)} is not a number") from None
+            if not 0 <= pct <= 100:
+                raise _Shape(f"{path}.percentile", f"key {brief(key)} is not a percentile (0 to 100)")
+            check_number(val, f"{path}.percentile.{key}")
             if pct > 0:  # fio 3.1-3.3 pad the list with "0.00": 0
                 percentiles[pct] = int(val)
     samples_default = histogram.total if histogram is not None else ios
@@ -307,8 +329,9 @@ def _job(value: Any, path: str, global_options: dict[str, str], version: tuple[i
         raise _Shape(path, "no read, write or trim statistics")
     name = obj.get("jobname", "")
     port = obj.get("port")
-    if isinstance(port, float) and not math.isfinite(port):
-        raise _Shape(f"{path}.port", f"expected a port number, got {port!r}")
+    if isinstance(port, (int, float)) and not isinstance(port, bool) and not (
+            math.isfinite(port) and 0 <= port <= 65535):
+        raise _Shape(f"{path}.port", f"expected a port number, got {brief(port)}")
     return JobRecord(
         name=str(name),
         groupid=_int(obj, "groupid", path, 0),
@@ -350,9 +373,11 @@ def parse_document(doc: dict[str, Any], source: str = "<input>") -> FioRun:
         if not version and client_mode:
             version = ""
         timestamp_ms = doc.get("timestamp_ms")
-        if not isinstance(timestamp_ms, (int, float)) or isinstance(timestamp_ms, bool):
+        if _is_number(timestamp_ms):
+            check_number(timestamp_ms, "timestamp_ms")
+        else:  # older fio: seconds; a timestamp is for display only, so one of another type is ignored
             ts = doc.get("timestamp")
-            timestamp_ms = int(ts) * 1000 if isinstance(ts, (int, float)) and not isinstance(ts, bool) else 0
+            timestamp_ms = check_number(int(ts) * 1000, "timestamp") if _is_number(ts) and math.isfinite(ts) else 0
         return FioRun(
             source=source,
             version=version or "unknown",

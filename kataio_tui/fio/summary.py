@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kataio_tui.fio.histogram import Histogram
-from kataio_tui.fio.reader import DIRECTIONS, LATENCY_KINDS, FioRun, JobRecord
+from kataio_tui.fio.reader import DIRECTIONS, LATENCY_KINDS, MAX_VALUE, FioOutputError, FioRun, JobRecord
 
 
 @dataclass(slots=True)
@@ -74,6 +74,21 @@ def _merge_latency(parts: list) -> ClientLatency | None:
     )
 
 
+def _check_sums(summary: ClientSummary) -> ClientSummary:
+    """Every value fio writes is at most MAX_VALUE, but their sums over a client's jobs need not be:
+    a client whose totals pass 2^63-1 is refused like an impossible value (its summary could not be
+    kept, and nothing real comes near)."""
+    totals = [("io_bytes", summary.io_bytes)]
+    for kind, lat in summary.latency.items():
+        totals.append((f"{kind}_ns.N", lat.samples))
+        if lat.histogram is not None:
+            totals.append((f"{kind}_ns.bins", lat.histogram.total))
+    for what, total in totals:
+        if total > MAX_VALUE:
+            raise FioOutputError(summary.source, f"wrong shape: {what} of the jobs add up to {total}, more than 2^63-1")
+    return summary
+
+
 def summarize_jobs(jobs: list[JobRecord], run: FioRun, name: str) -> ClientSummary:
     direction_bw = {d: 0.0 for d in DIRECTIONS}
     io_bytes = 0
@@ -101,7 +116,7 @@ def summarize_jobs(jobs: list[JobRecord], run: FioRun, name: str) -> ClientSumma
         merged = _merge_latency(parts)
         if merged is not None:
             latency[kind] = merged
-    return ClientSummary(
+    return _check_sums(ClientSummary(
         name=name,
         source=run.source,
         fio_version=run.version,
@@ -115,7 +130,7 @@ def summarize_jobs(jobs: list[JobRecord], run: FioRun, name: str) -> ClientSumma
         latency=latency,
         options=options,
         timestamp_ms=run.timestamp_ms,
-    )
+    ))
 
 
 def client_summaries(run: FioRun, name: str) -> list[ClientSummary]:

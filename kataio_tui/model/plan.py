@@ -26,11 +26,13 @@ from pydantic import (
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.identity import ScenarioKey
+from kataio_tui.printable import brief
 from kataio_tui.units import format_size, parse_size
 from kataio_tui.tomlfile import dump_toml, read_toml, validation_problems, write_atomic
 
 PLAN_FORMAT = 1
 RESULT_BYTES_PER_CLIENT = 32 << 10  # a json+ document with lat and slat percentiles (../shared/notes/fio.md)
+MAX_SIZE = 2**63 - 1  # fio's sizes are 64-bit
 PATTERNS = ("read", "write", "randread", "randwrite", "rw", "randrw")
 IOENGINES = ("libaio", "io_uring", "psync", "sync", "pvsync", "pvsync2", "posixaio")
 LOCAL_RUNTIMES = ("bare", "runc", "crun", "gvisor", "kata")
@@ -106,7 +108,9 @@ def _check_size(value: Any, what: str, allow_zero: bool = False) -> int:
     except ValueError as exc:
         raise ValueError(f"{what}: {exc}") from None
     if size is None or size < (0 if allow_zero else 1):
-        raise ValueError(f"{what} must be a positive size such as 4k, 64k, 1m or 32g (got {value!r})")
+        raise ValueError(f"{what} must be a positive size such as 4k, 64k, 1m or 32g (got {brief(value)})")
+    if size > MAX_SIZE:
+        raise ValueError(f"{what} {format_size(size)} is more than fio can address (8 EiB)")
     return size
 
 

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from kataio_tui.checks.engine import Check, CheckResult, CheckUpdate, Status, count_statuses, exit_code, run_checks
 from kataio_tui.checks.options import CheckOptions
+from kataio_tui.printable import printable
 
 STATUS_STYLE = {Status.PASS: "bold green", Status.WARN: "bold yellow", Status.FAIL: "bold red",
                 Status.SKIP: "dim"}
@@ -33,12 +34,12 @@ def status_text(status: Status, unicode: bool = True) -> Text:
 
 def result_details(result: CheckResult) -> Text:
     """Observed, then what it means, then the fix (for anything but PASS)."""
-    text = Text(result.observed)
+    text = Text(printable(result.observed, lines=True))  # what was seen on the host or the cluster
     if result.meaning:
-        text.append("\n" + result.meaning, style="italic")
+        text.append("\n" + printable(result.meaning, lines=True), style="italic")
     if result.remedy and result.status is not Status.PASS:
         text.append("\nfix: ", style="bold")
-        text.append(result.remedy)
+        text.append(printable(result.remedy, lines=True))
     return text
 
 

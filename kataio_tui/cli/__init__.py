@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from kataio_tui import __version__
 from kataio_tui.errors import KataioError
+from kataio_tui.printable import printable
 
 COMMAND_MODULES = (
     "kataio_tui.cli.results_cmd",  # report, import, compare
@@ -47,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(handler(args) or 0)
     except KataioError as exc:
-        print(f"kataio: error: {exc}", file=sys.stderr)
+        print(f"kataio: error: {printable(exc, lines=True)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kataio: interrupted", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import sys
 from pathlib import Path
@@ -12,11 +13,17 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table as RichTable
 
+from kataio_tui.printable import printable
 from kataio_tui.results import dims
 from kataio_tui.results.compare import Change
 from kataio_tui.results.report import BETTER, SAME, WORSE, Table
 
 TREND_STYLE = {BETTER: "green", WORSE: "red", SAME: "", None: ""}
+
+
+def shown(text: object) -> str:
+    """Text from files as rich markup that shows it as it is: no control characters, no markup."""
+    return escape(printable(text))
 # to a file or a pipe, lines are as long as their content: rich would otherwise lay tables out for
 # 80 columns and cut numbers and names ("901,775…", "kata-vir…")
 UNLIMITED = 1 << 16
@@ -31,7 +38,7 @@ def _rich_table(headers: list[str], **kwargs: Any) -> RichTable:
     """A table whose cells fold (wrap) rather than end in '…' when a terminal is too narrow."""
     table = RichTable(**kwargs)
     for i, header in enumerate(headers):
-        table.add_column(escape(header), justify="left" if i == 0 else "right", overflow="fold")
+        table.add_column(shown(header), justify="left" if i == 0 else "right", overflow="fold")
     return table
 
 
@@ -39,23 +46,23 @@ def print_tables(name: str, path: Path, provenance: dict[str, Any], tables: list
                  console: Console | None = None) -> None:
     """The set's name and provenance (as JSON data, see Provenance), then each table."""
     console = console or output_console()
-    console.print(f"[bold]{escape(name)}[/bold]  ({escape(str(path))})")
+    console.print(f"[bold]{shown(name)}[/bold]  ({shown(path)})")
     fio = provenance.get("fio_version")
     made = [provenance.get("made_by"), (fio if fio.startswith("fio") else f"fio {fio}") if fio else None,
             ", ".join(provenance.get("hosts") or []), provenance.get("kernel")]
-    console.print("  " + escape(" | ".join(str(x) for x in made if x)))
+    console.print("  " + shown(" | ".join(str(x) for x in made if x)))
     if provenance.get("notes"):
-        console.print(f"  {escape(str(provenance['notes']))}", overflow="fold")
+        console.print(f"  {shown(provenance['notes'])}", overflow="fold")
     for table in tables:
         # title and note as lines of their own: as a table title rich would wrap them to its width
-        console.print(f"\n[bold]{escape(table.title)}[/bold]", overflow="fold")
+        console.print(f"\n[bold]{shown(table.title)}[/bold]", overflow="fold")
         rich_table = _rich_table(table.headers)
         for row in table.rows:
-            rich_table.add_row(*(f"[{TREND_STYLE[c.trend]}]{escape(c.text)}[/]" if TREND_STYLE[c.trend]
-                                 else escape(c.text) for c in row))
+            rich_table.add_row(*(f"[{TREND_STYLE[c.trend]}]{shown(c.text)}[/]" if TREND_STYLE[c.trend]
+                                 else shown(c.text) for c in row))
         console.print(rich_table)
         if table.note:
-            console.print(escape(table.note), overflow="fold")
+            console.print(shown(table.note), overflow="fold")
 
 
 def _fmt(value: float | None, signed: bool = False) -> str:
@@ -78,20 +85,22 @@ def print_changes(changes: list[Change], fmt: str, kind: str, fail_over: float |
         return
     if fmt == "csv":
         fields = list(dict.fromkeys(k for r in records for k in r)) or ["runtime"]
-        writer = csv.DictWriter(sys.stdout, fieldnames=fields, lineterminator="\n")
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(records)
+        sys.stdout.write(printable(buf.getvalue(), lines=True) if sys.stdout.isatty() else buf.getvalue())
         return
     keys = [c.key for c in changes]
-    shown = ["runtime", "pattern", "block_size", *dims.varying(keys, ["iodepth", "numjobs"]), "clients",
-             *dims.varying(keys, dims.option_dims(keys))]
-    table = _rich_table([*(dims.header(d) for d in shown), "A MiB/s", "B MiB/s", "bw", "p50", "p99", ""],
+    columns = ["runtime", "pattern", "block_size", *dims.varying(keys, ["iodepth", "numjobs"]), "clients",
+               *dims.varying(keys, dims.option_dims(keys))]
+    table = _rich_table([*(dims.header(d) for d in columns), "A MiB/s", "B MiB/s", "bw", "p50", "p99", ""],
                         title=f"Change from A to B (bandwidth: + is faster; {kind} latency: + is slower)",
                         title_justify="left")
     for c in changes:
         over = fail_over is not None and c.worse_by > fail_over
         mark = f"[red]{WORSE} worse[/]" if over else (f"[green]{BETTER}[/]" if (c.bw_pct or 0) > 5 else "")
-        table.add_row(*(escape(dims.text(d, dims.value(c.key, d))) for d in shown),
+        table.add_row(*(shown(dims.text(d, dims.value(c.key, d))) for d in columns),
                       _fmt(c.bw_a), _fmt(c.bw_b), _fmt(c.bw_pct, True), _fmt(c.p50_pct, True),
                       _fmt(c.p99_pct, True), mark)
     output_console().print(table)

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from kataio_tui.printable import printable
+
 FORMATS = ("table", "csv", "markdown", "json")
 KINDS = ("clat", "lat", "slat")
 
@@ -40,6 +42,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_compare)
 
 
+def for_terminal(text: str) -> str:
+    """CSV as it is into a file or a pipe; on a terminal with its control characters escaped."""
+    return printable(text, lines=True) if sys.stdout.isatty() else text
+
+
 def _load_rows(path: str, baseline: str, kinds: tuple[str, ...]):
     from kataio_tui.results.loader import summarize_set
     from kataio_tui.results.tables import build_rows
@@ -57,7 +64,7 @@ def _warn_problems(loaded) -> None:
     if problems:
         print(f"kataio: {len(problems)} file(s) could not be read and were left out:", file=sys.stderr)
         for line in problems.lines():
-            print(f"  {line}", file=sys.stderr)
+            print(f"  {printable(line)}", file=sys.stderr)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -68,7 +75,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
         loaded = summarize_set(args.set)
         _warn_problems(loaded)
-        sys.stdout.write(report.set_csv(loaded, args.baseline, args.latency))
+        sys.stdout.write(for_terminal(report.set_csv(loaded, args.baseline, args.latency)))
         return 0
     loaded, rows = _load_rows(args.set, args.baseline, (args.latency,))
     _warn_problems(loaded)
@@ -80,7 +87,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         tables = report.bandwidth_tables(rows, args.baseline) + report.latency_tables(
             rows, args.baseline, args.latency)
         if args.format == "markdown":
-            sys.stdout.write(f"## {loaded.name}\n\n")
+            sys.stdout.write(f"## {printable(loaded.name)}\n\n")
             sys.stdout.write("\n".join(report.table_to_markdown(t) for t in tables))
         else:
             from kataio_tui.cli.render import print_tables
@@ -115,13 +122,14 @@ def cmd_import(args: argparse.Namespace) -> int:
     scenarios = len({r.scenario for r in records})
     runs = f", {len(records)} runs" if len(records) != scenarios else ""
     logs = f"; {result.logs_attached} fio log file(s) attached to their runs" if result.logs_attached else ""
-    print(f"imported {result.imported} file(s) into {scenarios} scenario(s){runs}{logs}: {result.result_set.path}")
+    print(f"imported {result.imported} file(s) into {scenarios} scenario(s){runs}{logs}: "
+          f"{printable(result.result_set.path)}")
     if result.logs_unmatched:
         print(f"  {result.logs_unmatched} fio log file(s) matched no imported run and were left out", file=sys.stderr)
     if result.skipped:
         print(f"  skipped {len(result.skipped)} file(s):", file=sys.stderr)
         for line in result.skipped.lines():
-            print(f"    {line}", file=sys.stderr)
+            print(f"    {printable(line)}", file=sys.stderr)
     return 0
 
 

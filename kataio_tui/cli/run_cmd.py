@@ -7,6 +7,8 @@ import sys
 import threading
 from pathlib import Path
 
+from kataio_tui.printable import printable
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("plan", help="write a plan from a preset, or show a plan and its fio job files")
@@ -219,7 +221,7 @@ def _tell_outcome(plan, result, signum: int | None, cleanup_s: float | None) -> 
     import signal
 
     for note in result.notes:
-        print(f"note: {note}", file=sys.stderr)
+        print(f"note: {printable(note)}", file=sys.stderr)
     if result.completed or any(s.status == "ok" for s in result.result_set.manifest.scenarios):
         _print_report(result.result_set.path, "bare" if "bare" in plan.runtimes else plan.runtimes[0])
     print(f"result set: {result.result_set.path}")
@@ -262,14 +264,15 @@ class RunProgress:
             pass
 
     def emit(self, event) -> None:
+        from kataio_tui.cli.render import shown
         from kataio_tui.runners import events as ev
 
         p = self._progress
         if isinstance(event, ev.RunStarted):
             self._run_task = p.add_task(f"run {event.run_id}", total=len(event.scenarios))
-            self.console.print(f"running {len(event.scenarios)} scenario(s) into {event.result_set}")
+            self.console.print(f"running {len(event.scenarios)} scenario(s) into {shown(event.result_set)}")
         elif isinstance(event, ev.ScenarioStarted):
-            self._label = event.key.label()
+            self._label = shown(event.key.label())
             self._live_bw = {}
             if self._scenario_task is not None:
                 p.remove_task(self._scenario_task)
@@ -284,11 +287,9 @@ class RunProgress:
                 p.advance(self._run_task)
             skew = f", start skew {event.start_skew_s * 1000:.0f} ms" if event.start_skew_s is not None else ""
             mark = "[green]ok[/]" if event.status == "ok" else f"[red]{event.status}[/]"
-            self.console.print(f"{mark} {event.key.label()}: {event.bw_bytes / 1048576:,.1f} MiB/s{skew}")
+            self.console.print(f"{mark} {shown(event.key.label())}: {event.bw_bytes / 1048576:,.1f} MiB/s{skew}")
         elif isinstance(event, ev.Failure):
-            from rich.markup import escape
-
             where = event.key.label() if event.key else "run"
-            self.console.print(f"  [red]{escape(where)}:[/] {escape(event.message)}")
+            self.console.print(f"  [red]{shown(where)}:[/] {shown(event.message)}")
             if event.remedy:
-                self.console.print(f"  remedy: {escape(event.remedy)}")
+                self.console.print(f"  remedy: {shown(event.remedy)}")

@@ -12,6 +12,7 @@ from array import array
 from base64 import b64decode, b64encode
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
+from typing import Any
 
 from kataio_tui.errors import KataioError
 from kataio_tui.printable import brief
@@ -64,7 +65,7 @@ def fio_threshold(p: float, samples: int, precision_bits: int = LONG_DOUBLE_BITS
     return _round_to_bits(scaled * Fraction(p), precision_bits)
 
 
-def _bad_key(bins: Mapping[str, object]) -> str:
+def _bad_key(bins: Mapping[str, Any]) -> str:
     for key in bins:
         try:
             if 0 <= int(key) <= MAX_COUNT:
@@ -125,7 +126,7 @@ class Histogram:
         return len(self._arrays()[0]) if self._counts is None else len(self._counts)
 
     @classmethod
-    def from_json_bins(cls, bins: Mapping[str, object]) -> Histogram:
+    def from_json_bins(cls, bins: Mapping[str, Any]) -> Histogram:
         """From json+ ``bins`` ({"<ns>": count}); raises TypeError/ValueError/OverflowError naming
         the problem. Kept packed: the conversion runs at C speed."""
         try:

@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 
 from kataio_tui.model.identity import Configuration, ScenarioId
+from kataio_tui.printable import printable
 from kataio_tui.results import dims
 from kataio_tui.results.loaded import Scenarios
 from kataio_tui.results.tables import DEFAULT_BASELINE, LatencyRow, ScenarioRow, build_rows, runtimes_in
@@ -253,14 +254,14 @@ def to_json(rows: list[ScenarioRow], kind: str, meta: dict[str, object]) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|")
+    return printable(text).replace("|", "\\|")
 
 
 def table_to_markdown(table: Table) -> str:
-    lines = [f"### {table.title}", "", "| " + " | ".join(table.headers) + " |",
+    lines = [f"### {printable(table.title)}", "", "| " + " | ".join(map(_md_escape, table.headers)) + " |",
              "|" + "|".join("---" for _ in table.headers) + "|"]
     for row in table.rows:
         lines.append("| " + " | ".join(_md_escape(c.text) for c in row) + " |")
     if table.note:
-        lines += ["", f"_{table.note}_"]
+        lines += ["", f"_{printable(table.note)}_"]
     return "\n".join(lines) + "\n"

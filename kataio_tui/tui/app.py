@@ -12,6 +12,7 @@ from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from kataio_tui.config import Config
+from kataio_tui.printable import printable
 from kataio_tui.tui.commands import KataioCommands
 from kataio_tui.tui.message_log import MessageLog
 from kataio_tui.tui.remedies import for_tui
@@ -111,7 +112,8 @@ class KataioApp(App[None]):
                timeout: float | None = None, markup: bool = False) -> None:
         """Notifications carry paths, fio's and the API's words: plain text unless asked (a '[' in
         them would be read as markup). Every one is kept in the message log (m)."""
-        message = for_tui(message)  # the core's remedies name CLI flags; here, the TUI's actions
+        message = printable(for_tui(message), lines=True)  # the core's remedies name CLI flags; here, the TUI's
+        title = printable(title)
         self.message_log.add(message, severity, title)
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 

@@ -12,6 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kataio_tui.printable import printable
+
 # distinct, single-cell and not letters, so the legend and the curves read the same in monochrome
 MARKERS = ("*", "+", "#", "@", "%", "&")
 MIN_WIDTH, MIN_HEIGHT = 30, 8
@@ -79,7 +81,7 @@ def render_cdf(series: Sequence[Series], width: int, height: int, title: str = "
         xs.insert(0, xs[0])  # the step up from 0 at the fastest bin
         ys.insert(0, 0.0)
         signal = fig.signal(xs, ys, marker=s.marker or MARKERS[i % len(MARKERS)])
-        signal.label(s.label)
+        signal.label(printable(s.label))
         signal.lines(True)
         fig.draw(signal)
     positions, labels = decade_ticks(lo, hi)
@@ -90,7 +92,7 @@ def render_cdf(series: Sequence[Series], width: int, height: int, title: str = "
     # anchored at the lower right, in data units: the corner a CDF leaves empty
     fig.legend(True, x=math.ceil(hi), y=0, ha="right", va="bottom", relative=True)
     if title:
-        fig.title(title)
+        fig.title(printable(title))
     text = fig.build().string(colorless=True)
     fig.clear()
     return text

@@ -7,6 +7,7 @@ import time
 
 from rich.text import Text
 
+from kataio_tui.printable import printable
 from kataio_tui.tui.plan_form import format_duration
 from kataio_tui.tui.remedies import for_tui
 from kataio_tui.tui.run_state import ClientLive, FailureNote, RunState, ScenarioLive
@@ -39,11 +40,11 @@ def summary_text(state: RunState, clients: list[ClientLive], scenarios: list[Sce
                  now: float | None = None) -> Text:
     now = time.monotonic() if now is None else now
     text = Text()
-    text.append(f"saving to {state.result_set}" if state.result_set else "run starting", style="bold")
+    text.append(printable(f"saving to {state.result_set}") if state.result_set else "run starting", style="bold")
     current = scenarios[state.current] if state.current is not None and scenarios else None
     text.append("\n")
     if current is not None:
-        text.append(f"scenario {state.current + 1}/{len(scenarios)} {current.key.label()}: ")
+        text.append(f"scenario {state.current + 1}/{len(scenarios)} {printable(current.key.label())}: ")
         if current.state == "running":
             text.append(phase_text(current, now), style="bold")
             reporting = [c for c in clients if c.state == "running" and c.io_bytes]
@@ -64,10 +65,12 @@ def summary_text(state: RunState, clients: list[ClientLive], scenarios: list[Sce
 
 def failure_text(note: FailureNote, prefix: str = "") -> Text:
     text = Text()
-    message, diagnosis, remedy = for_tui(note.message), for_tui(note.diagnosis), for_tui(note.remedy)
+    # fio's and the API's words: shown as text (their lines kept, never their escapes)
+    message, diagnosis, remedy = (printable(for_tui(part), lines=True) for part in (note.message, note.diagnosis,
+                                                                                    note.remedy))
     if remedy and message.endswith(f"; {remedy}"):  # some errors carry their remedy in the message too
         message = message[: -len(remedy) - 2]
-    text.append(f"✘ {prefix}{note.key.label() if note.key else 'run'}: {message}", style="bold")
+    text.append(f"✘ {prefix}{printable(note.key.label()) if note.key else 'run'}: {message}", style="bold")
     if diagnosis and diagnosis not in message:
         text.append(f"\n  diagnosis: {diagnosis}")
     if remedy:

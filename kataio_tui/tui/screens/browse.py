@@ -13,6 +13,7 @@ from textual.containers import Horizontal
 from textual.widgets import DataTable, Header, Static
 
 from kataio_tui.errors import KataioError
+from kataio_tui.printable import printable
 from kataio_tui.tui.messages import SetDeleted, SetsScanned, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.screens.filtering import Filtering, filter_field
@@ -46,8 +47,8 @@ def progress_line(entry: SetEntry) -> str | None:
 
 def describe(entry: SetEntry) -> Text:
     if entry.result_set is None:
-        return Text.assemble((entry.path.name, "bold"), "\n", str(entry.path), "\n\n", ("unreadable: ", "bold"),
-                             entry.error or "")
+        return Text.assemble((printable(entry.path.name), "bold"), "\n", printable(entry.path), "\n\n",
+                             ("unreadable: ", "bold"), printable(entry.error or ""))
     prov = entry.result_set.manifest.provenance
     lines = [
         ("name", entry.name), ("path", str(entry.path)), ("origin", entry.origin),
@@ -63,9 +64,9 @@ def describe(entry: SetEntry) -> Text:
         text.append(f"{progress}\n", style="bold")
     for label, value in lines:
         text.append(f"{label:>9} ", style="bold")
-        text.append(f"{value}\n")
+        text.append(f"{printable(value)}\n")
     if prov.notes:
-        text.append(f"\n{prov.notes}")
+        text.append(f"\n{printable(prov.notes, lines=True)}")
     return text
 
 
@@ -148,7 +149,7 @@ class BrowseScreen(Filtering, KataioScreen):
         running = self._running_set()
         for entry in self.shown:
             mark = "AB"[self.marked.index(entry.path)] if entry.path in self.marked else ""
-            name = Text(entry.name, style="bold" if entry.result_set else "italic")
+            name = Text(printable(entry.name), style="bold" if entry.result_set else "italic")
             created = entry.created.strftime("%Y-%m-%d %H:%M") if entry.created else "unreadable"
             table.add_row(mark, name, created, entry.origin, scenarios_cell(entry, running),
                           ",".join(entry.runtimes), key=str(entry.path))

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Header, Static
 
 from kataio_tui.errors import KataioError
+from kataio_tui.printable import printable
 from kataio_tui.results.compare import Change, compare_rows
 from kataio_tui.results.report import BETTER, SAME, SAME_BAND, WORSE
 from kataio_tui.units import format_size
@@ -71,7 +72,8 @@ class CompareScreen(KataioScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"A {self.path_a}\nB {self.path_b}", id="compare-info", classes="info", markup=False)
+        yield Static(printable(f"A {self.path_a}\nB {self.path_b}", lines=True), id="compare-info", classes="info",
+                     markup=False)
         yield PlainTable(id="changes", cursor_type="row", zebra_stripes=True)
         yield Static("bandwidth: + is faster; latency: + is slower. ▲ B better, ▼ B worse by more than "
                      f"{SAME_BAND:g} % (or no result in B), = within; missing: not in B, new: only in B.",
@@ -97,9 +99,10 @@ class CompareScreen(KataioScreen):
 
     def on_comparison_ready(self, message: ComparisonReady) -> None:
         self.rows_a, self.rows_b = message.rows_a, message.rows_b
-        self.sub_title = f"{message.name_a} -> {message.name_b}"
-        self.query_one("#compare-info", Static).update(
-            f"A {message.name_a} ({self.path_a})\nB {message.name_b} ({self.path_b})")
+        self.sub_title = printable(f"{message.name_a} -> {message.name_b}")
+        self.query_one("#compare-info", Static).update(Text(
+            f"A {printable(message.name_a)} ({printable(self.path_a)})\n"
+            f"B {printable(message.name_b)} ({printable(self.path_b)})"))
         self.query_one(DataTable).loading = False
         self._fill()
         self.query_one(DataTable).focus()

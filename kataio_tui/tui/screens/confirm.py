@@ -8,6 +8,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from kataio_tui.printable import printable
+
 
 class ConfirmScreen(ModalScreen[bool]):
     BINDINGS = [
@@ -18,7 +20,7 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def __init__(self, question: str, yes: str = "Yes") -> None:
         super().__init__()
-        self.question = question
+        self.question = printable(question, lines=True)
         self.yes = yes
 
     def compose(self) -> ComposeResult:

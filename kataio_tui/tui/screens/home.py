@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import DataTable, Header, Static
 
+from kataio_tui.printable import printable
 from kataio_tui.tui.messages import FactsGathered, SetsScanned
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.widgets.footer import KataioFooter
@@ -20,22 +21,22 @@ RECENT = 5
 def where_text(facts) -> Text:
     text = Text()
     text.append("Host  ", style="bold")
-    text.append(f"{facts.hostname}, Linux {facts.kernel}\n")
+    text.append(printable(f"{facts.hostname}, Linux {facts.kernel}") + "\n")
     virt = facts.virtualization or "none (Kata needs vmx or svm)"
     text.append("      ", style="bold")
     text.append(f"CPU virtualisation: {virt}; /dev/kvm {'present' if facts.kvm else 'missing'}\n")
     kube = facts.kube
     text.append("Kube  ", style="bold")
     if kube is None or kube.error:
-        text.append(f"{kube.error if kube else 'unknown'}" + (f" ({kube.file})" if kube and kube.file else ""))
+        text.append(printable(f"{kube.error if kube else 'unknown'}" + (f" ({kube.file})" if kube and kube.file else "")))
     else:
-        text.append(f"context {kube.context}, namespace {kube.namespace}, cluster {kube.cluster}"
-                    f" {kube.server or ''} ({kube.file})")
+        text.append(printable(f"context {kube.context}, namespace {kube.namespace}, cluster {kube.cluster}"
+                              f" {kube.server or ''} ({kube.file})"))
     text.append("\nRun   ", style="bold")
-    text.append(f"{facts.fio or 'fio missing'}; local runtimes")
+    text.append(printable(f"{facts.fio or 'fio missing'}; local runtimes"))
     for name, glance in facts.runtimes.items():
         text.append(" ✔ " if glance.available else " ✘ ", style="bold")
-        text.append(name, style="" if glance.available else "dim")
+        text.append(printable(name), style="" if glance.available else "dim")
     return text
 
 
@@ -56,7 +57,7 @@ def next_steps(facts, sets: int) -> Text:
     text = Text()
     text.append("Next steps\n", style="bold")
     for step in steps:
-        text.append(f"  • {step}\n")
+        text.append(f"  • {printable(step)}\n")
     return text
 
 

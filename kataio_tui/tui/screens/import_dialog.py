@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from kataio_tui import paths
 from kataio_tui.errors import KataioError
+from kataio_tui.printable import printable
 from kataio_tui.tui.messages import ImportFinished, Progress, WorkFailed
 
 LAYOUTS = ("auto", "stackhpc", "loose")
@@ -96,7 +97,7 @@ class ImportScreen(ModalScreen):
         self.query_one("#import-progress", ProgressBar).update(total=message.total, progress=message.done)
 
     def on_work_failed(self, message: WorkFailed) -> None:
-        self.query_one("#import-error", Static).update(message.error)
+        self.query_one("#import-error", Static).update(printable(message.error, lines=True))
         self.query_one("#import-progress").display = False
         self.query_one("#import-go", Button).disabled = False
 

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Header, Static
 
+from kataio_tui.printable import printable
 from kataio_tui.tui.message_log import LoggedMessage, MessageLog
 from kataio_tui.tui.screens.base import KataioScreen
 from kataio_tui.tui.widgets.footer import KataioFooter
@@ -77,6 +78,6 @@ class MessageLogScreen(KataioScreen):
             return
         entry = self.shown[row]
         text = Text.assemble((entry.at.strftime("%Y-%m-%d %H:%M:%S"), "bold"), f"  {entry.severity}",
-                             f"  {entry.title}\n" if entry.title else "\n")
-        text.append(entry.message)
+                             f"  {printable(entry.title)}\n" if entry.title else "\n")
+        text.append(printable(entry.message, lines=True))
         detail.update(text)

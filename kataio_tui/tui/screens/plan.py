@@ -14,6 +14,7 @@ from textual.widgets import Header, Input, Label, Select, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.model.plan import PRESETS, Plan, load_plan, preset
+from kataio_tui.printable import printable
 from kataio_tui.tui import plan_form as pf
 from kataio_tui.tui.messages import WorkerMessage, WorkFailed
 from kataio_tui.tui.screens.base import KataioScreen
@@ -144,12 +145,12 @@ class PlanScreen(KataioScreen):
             summary.update(Text(f"✘ {count} problem{'s' if count != 1 else ''}: fix the fields marked below",
                                 style="bold"))
         else:
-            source = f"  ({self.path})" if self.path else ""
+            source = printable(f"  ({self.path})") if self.path else ""
             summary.update(Text.assemble(("✔ ", "bold"), pf.summary(plan), source))
 
     def _show_error(self, selector: str, messages: list[str]) -> None:
         widget = self.query_one(selector, Static)
-        widget.update("\n".join(f"✘ {m}" for m in messages))
+        widget.update("\n".join(f"✘ {printable(m)}" for m in messages))
         widget.display = bool(messages)
 
     # ---- runtimes available ------------------------------------------------------------------

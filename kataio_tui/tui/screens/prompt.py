@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from kataio_tui.printable import printable
+
 
 class PromptScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
@@ -20,7 +22,7 @@ class PromptScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question, classes="dialog-title", markup=False)
+            yield Static(printable(self.question, lines=True), classes="dialog-title", markup=False)
             yield Input(self.value, placeholder=self.placeholder, id="prompt-input")
             yield Static("enter: OK   esc: cancel", classes="hint")
 

@@ -20,6 +20,7 @@ from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Header, ProgressBar, Static
 
 from kataio_tui.errors import KataioError
+from kataio_tui.printable import printable
 from kataio_tui.results.tables import ScenarioRow, apply_baseline, runtimes_in
 from kataio_tui.units import format_size
 from kataio_tui.tui import results_view as rv
@@ -73,7 +74,7 @@ class ResultsScreen(Filtering, KataioScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(f"loading {self.path} ...", id="set-info", classes="info", markup=False)
+        yield Static(f"loading {printable(self.path)} ...", id="set-info", classes="info", markup=False)
         yield ProgressBar(id="load-progress", show_eta=False)
         yield filter_field("filter: pattern or clients (rand, x8) and runtime names (kata)")
         with Horizontal(id="panes"):
@@ -89,7 +90,7 @@ class ResultsScreen(Filtering, KataioScreen):
         yield KataioFooter()
 
     def on_mount(self) -> None:
-        self.sub_title = str(self.path)
+        self.sub_title = printable(self.path)
         self.query_one("#panes").display = False
         self._load()
 
@@ -128,7 +129,7 @@ class ResultsScreen(Filtering, KataioScreen):
             self.query_one("#load-progress", ProgressBar).update(total=message.total, progress=message.done)
 
     def on_work_failed(self, message: WorkFailed) -> None:
-        self.query_one("#set-info", Static).update(f"{message.what}: {message.error}")
+        self.query_one("#set-info", Static).update(Text(printable(f"{message.what}: {message.error}")))
         self.query_one("#load-progress").display = False
 
     def on_set_loaded(self, message: SetLoaded) -> None:
@@ -136,14 +137,14 @@ class ResultsScreen(Filtering, KataioScreen):
         self.query_one("#load-progress").display = False
         self.query_one("#panes").display = True
         rs = self.loaded.result_set
-        self.sub_title = rs.name
+        self.sub_title = printable(rs.name)
         prov = rs.manifest.provenance
         parts = [rs.name, prov.made_by, f"fio {prov.fio_version}" if prov.fio_version else None,
                  f"{len(rs.manifest.scenarios)} scenarios, {self.loaded.client_count} clients"]
         problems = self.loaded.problems
-        info = Text(" | ".join(p for p in parts if p))
+        info = Text(printable(" | ".join(p for p in parts if p)))
         if problems:
-            info.append(f"  {len(problems)} unreadable file(s): {problems[0]}", style="bold")
+            info.append(f"  {len(problems)} unreadable file(s): {printable(problems[0])}", style="bold")
         self.query_one("#set-info", Static).update(info)
         self.choice = rv.first_choice(self.rows)
         if self.choice is None:
@@ -170,16 +171,16 @@ class ResultsScreen(Filtering, KataioScreen):
             line = view.lines.index(c.line) if c.line in view.lines else 0
             bw.cursor_coordinate = Coordinate(line, min(column, len(view.bandwidth.headers) - 1))
             report_table.fill(self.query_one("#lat", DataTable), view.latency, variables, keys)
-            self.query_one("#bw-title", Static).update(Text(view.bandwidth.title, style="bold"))
-            self.query_one("#lat-title", Static).update(Text(view.latency.title, style="bold"))
-            self.query_one("#table-note", Static).update(
+            self.query_one("#bw-title", Static).update(Text(printable(view.bandwidth.title), style="bold"))
+            self.query_one("#lat-title", Static).update(Text(printable(view.latency.title), style="bold"))
+            self.query_one("#table-note", Static).update(printable(
                 f"▲ better / ▼ worse than {c.baseline} by 5 % or more, = within 5 %. {view.bandwidth.note}. "
-                f"{view.latency.note}.")
+                f"{view.latency.note}."))
         self.query_one(CdfPlot).show(view.series, view.cdf_title, view.cdf_empty)
         self._fit_panes()
-        self.query_one("#choice", Static).update(
+        self.query_one("#choice", Static).update(Text(printable(
             f"block {format_size(c.block_size)} (b) | pattern {c.pattern} (p) | clients {c.clients} (n) | "
-            f"{c.kind} (l) | baseline {c.baseline} (B)")
+            f"{c.kind} (l) | baseline {c.baseline} (B)")))
 
     def _fit_panes(self) -> None:
         """The tables take the width they need; the CDF the rest, or none when too little is left."""

@@ -12,6 +12,7 @@ from textual.widgets import DataTable, Header, Static
 
 from kataio_tui.errors import KataioError
 from kataio_tui.fio.summary import ClientSummary
+from kataio_tui.printable import printable
 from kataio_tui.results.store import ResultSet
 from kataio_tui.results.tables import ScenarioRow
 from kataio_tui.units import format_size
@@ -40,7 +41,7 @@ def _num(value: float | None, digits: int = 1) -> str:
 def summary_text(row: ScenarioRow, kind: str) -> Text:
     k = row.key
     text = Text()
-    text.append(k.label(), style="bold")
+    text.append(printable(k.label()), style="bold")
     text.append(f"  status {row.status}, {row.repeats} repeat(s), {row.clients_reported} of "
                 f"{row.clients_planned} client results\n")
     text.append(f"aggregate {row.bw_mib_s:,.1f} MiB/s, {row.iops:,.0f} IOPS")
@@ -52,11 +53,11 @@ def summary_text(row: ScenarioRow, kind: str) -> Text:
     if row.start_skew_s is not None:
         text.append(f"; start skew {row.start_skew_s:.2f} s")
     for flag in row.flags:
-        text.append(f"\n! {flag}", style="bold")
+        text.append(f"\n! {printable(flag)}", style="bold")
     if row.failure:
-        text.append(f"\nfailure: {row.failure}", style="bold")
+        text.append(f"\nfailure: {printable(row.failure)}", style="bold")
     if row.diagnosis:
-        text.append(f"\ndiagnosis: {row.diagnosis}")
+        text.append(f"\ndiagnosis: {printable(row.diagnosis)}")
     return text
 
 
@@ -81,7 +82,7 @@ class ScenarioScreen(KataioScreen):
         yield KataioFooter()
 
     def on_mount(self) -> None:
-        self.sub_title = self.row.key.runtime
+        self.sub_title = printable(self.row.key.runtime)
         self._fill()
         self.query_one(DataTable).focus()
 
@@ -129,8 +130,8 @@ class JobFileScreen(Screen):
 
     def __init__(self, title: str, text: str) -> None:
         super().__init__()
-        self.title_text = title
-        self.text = text
+        self.title_text = printable(title)
+        self.text = printable(text, lines=True)  # a job file from the set: its lines, never its escapes
 
     def compose(self) -> ComposeResult:
         yield Header()

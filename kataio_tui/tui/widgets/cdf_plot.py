@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.widget import Widget
 
+from kataio_tui.printable import printable
 from kataio_tui.tui.cdf_render import MARKERS, MIN_HEIGHT, MIN_WIDTH, Series, render_cdf
 from kataio_tui.tui.themes import SERIES_VARIABLES
 
@@ -58,7 +59,7 @@ class CdfPlot(Widget):
         if not plain:
             reason = (f"enlarge the window to see the CDF (needs {MIN_WIDTH}x{MIN_HEIGHT})"
                       if self._series and (width < MIN_WIDTH or height < MIN_HEIGHT) else self._empty)
-            text = Text(f"{self._title}\n{reason}" if self._title else reason)
+            text = Text(f"{printable(self._title)}\n{reason}" if self._title else reason)
         else:
             text = self._colour(plain)
         self._cache = (key, text)

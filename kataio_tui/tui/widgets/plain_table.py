@@ -1,8 +1,8 @@
 """The TUI's table: text cells are plain text, and the keys move as operators expect.
 
 Textual reads str cells and labels as markup, and kataio's cells hold names, paths, hosts and
-messages from outside (a '[' must stay a '['). j/k move like the arrows, g/G and Home/End go to the
-first and last row (DataTable's own Home/End scroll sideways).
+messages from outside (a "[" stays a "[", an ESC never reaches the terminal). j/k move like the
+arrows, g/G and Home/End go to the first and last row (DataTable's own Home/End scroll sideways).
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import DataTable
 
+from kataio_tui.printable import printable
+
 
 def _plain(value: Any) -> Any:
-    return Text(value) if isinstance(value, str) else value
+    return Text(printable(value)) if isinstance(value, str) else value
 
 
 class PlainTable(DataTable):

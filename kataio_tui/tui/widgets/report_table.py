@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.color import Color
 from textual.widgets import DataTable
 
+from kataio_tui.printable import printable
 from kataio_tui.results.report import BETTER, SAME, WORSE, Cell, Table
 
 TREND_VARIABLES = {BETTER: "trend-better", WORSE: "trend-worse", SAME: "trend-same"}
@@ -24,11 +25,11 @@ def trend_styles(variables: dict[str, str]) -> dict[str | None, Style]:
 
 
 def cell_text(cell: Cell, styles: dict[str | None, Style], right: bool) -> Text:
-    return Text(cell.text, style=styles.get(cell.trend, Style()), justify="right" if right else "left")
+    return Text(printable(cell.text), style=styles.get(cell.trend, Style()), justify="right" if right else "left")
 
 
 def column_widths(table: Table) -> list[int]:
-    return [max([cell_len(header), *(cell_len(row[i].text) for row in table.rows if i < len(row))])
+    return [max([cell_len(printable(header)), *(cell_len(printable(row[i].text)) for row in table.rows if i < len(row))])
             for i, header in enumerate(table.headers)]
 
 
@@ -42,7 +43,8 @@ def fill(table_widget: DataTable, table: Table, variables: dict[str, str], keys:
     styles = trend_styles(variables)
     table_widget.clear(columns=True)
     for i, (header, width) in enumerate(zip(table.headers, column_widths(table), strict=True)):
-        table_widget.add_column(Text(header, justify="left" if i == 0 else "right"), key=f"c{i}", width=width)
+        table_widget.add_column(Text(printable(header), justify="left" if i == 0 else "right"), key=f"c{i}",
+                                width=width)
     for n, row in enumerate(table.rows):
         table_widget.add_row(*(cell_text(c, styles, i > 0) for i, c in enumerate(row)),
                              key=keys[n] if keys else None)

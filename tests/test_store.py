@@ -228,7 +228,7 @@ def test_not_a_set(tmp_path):
     with pytest.raises(ResultSetError, match=f"{MANIFEST}: missing"):
         ResultSet.load(tmp_path)
     (tmp_path / MANIFEST).write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(ResultSetError, match="cannot read"):
+    with pytest.raises(ResultSetError, match="not UTF-8 text"):
         ResultSet.load(tmp_path)
 
 

@@ -121,7 +121,9 @@ class ResultSet:
         return self._paths.resolve(rel)
 
     def read_raw(self, rel: str) -> bytes:
-        return self.resolve(rel).read_bytes()
+        """A file of this set (a link, a FIFO, a device or a file over the read limit is refused)."""
+        with SetPaths(self.path) as files:
+            return files.read(rel)
 
     @property
     def name(self) -> str:
@@ -277,15 +279,33 @@ def find_result_sets(directories: Iterable[str | Path]) -> list[tuple[Path, Resu
     seen: set[Path] = set()
     for directory in directories:
         base = Path(directory)
-        candidates = [base] if (base / MANIFEST).is_file() else sorted(
-            p for p in base.iterdir() if p.is_dir() and not p.name.startswith(".")
-        ) if base.is_dir() else []
+        candidates = [base] if _has_manifest(base) else _subdirectories(base)
         for candidate in candidates:
-            if candidate.resolve() in seen or not (candidate / MANIFEST).is_file():
+            if candidate.resolve() in seen or not _has_manifest(candidate):
                 continue
             seen.add(candidate.resolve())
             try:
+                if candidate != base and candidate.is_symlink():  # inside a directory of sets: never followed
+                    raise ResultSetError(f"{candidate}: a symbolic link; kataio lists only the result sets in "
+                                         f"{base} itself")
                 found.append((candidate, ResultSet.load(candidate)))
             except ResultSetError as exc:
                 found.append((candidate, exc))
     return found
+
+
+def _has_manifest(directory: Path) -> bool:
+    """Whether directory holds something called manifest.toml (whatever it is: a link or a FIFO
+    there is listed with the reason it cannot be read)."""
+    try:
+        os.lstat(directory / MANIFEST)
+    except OSError:
+        return False
+    return True
+
+
+def _subdirectories(base: Path) -> list[Path]:
+    try:
+        return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+    except OSError:
+        return []

@@ -25,7 +25,12 @@ _FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
 class UnsafeFileError(KataioError):
-    """A file of a tree that kataio will not read; the message names it and says why."""
+    """A file of a tree that kataio will not read: ``where`` (its path), ``reason`` (why) and
+    ``errno`` when the system refused (ENOENT: missing); the message is "where: reason"."""
+
+    def __init__(self, where: str | Path, reason: str, errno: int | None = None) -> None:
+        super().__init__(f"{where}: {reason}")
+        self.where, self.reason, self.errno = str(where), reason, errno
 
 
 def read_limit() -> int:
@@ -74,17 +79,17 @@ class TreeReader:
         parts = PurePosixPath(text).parts
         if not text or "\x00" in text or PurePosixPath(text).is_absolute() or any(p == ".." for p in parts) \
                 or not parts:
-            raise UnsafeFileError(f"{self.root / text.replace(chr(0), '?')}: not a path inside {self.root}")
+            raise UnsafeFileError(self.root / text.replace(chr(0), '?'), f"not a path inside {self.root}")
         return tuple(p for p in parts if p != ".")
 
     def _why(self, dir_fd: int, name: str, where: Path, exc: OSError) -> UnsafeFileError:
         try:
             st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
         except OSError:
-            return UnsafeFileError(f"{where}: cannot open: {exc.strerror}")
+            return UnsafeFileError(where, f"cannot open: {exc.strerror}", exc.errno)
         if stat.S_ISLNK(st.st_mode):
-            return UnsafeFileError(f"{where}: a symbolic link; kataio reads only regular files inside {self.root}")
-        return UnsafeFileError(f"{where}: cannot open: {exc.strerror}")
+            return UnsafeFileError(where, f"a symbolic link; kataio reads only regular files inside {self.root}")
+        return UnsafeFileError(where, f"cannot open: {exc.strerror}", exc.errno)
 
     def open(self, rel: str | PurePosixPath) -> tuple[int, os.stat_result]:
         """A read-only descriptor of the regular file rel and its stat (the caller closes it)."""
@@ -109,27 +114,31 @@ class TreeReader:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
-            raise UnsafeFileError(f"{where}: {_kind(st.st_mode)}, not a regular file; kataio does not read it")
+            raise UnsafeFileError(where, f"{_kind(st.st_mode)}, not a regular file; kataio does not read it")
         if st.st_size > self.limit:
             os.close(fd)
-            raise UnsafeFileError(f"{where}: {st.st_size} bytes, more than the read limit of {self.limit} bytes "
+            raise UnsafeFileError(where, f"{st.st_size} bytes, more than the read limit of {self.limit} bytes "
                                   f"(raise ${LIMIT_ENV} if the file is genuine)")
         return fd, st
 
     def read(self, rel: str | PurePosixPath) -> bytes:
         """The bytes of the regular file rel (at most the read limit, also if it grows meanwhile)."""
         fd, _ = self.open(rel)
+        return self.read_open(fd, rel)
+
+    def read_open(self, fd: int, rel: str | PurePosixPath) -> bytes:
+        """The bytes of a descriptor from open(rel), which this closes (as read does)."""
         try:
             chunks, total = [], 0
             while chunk := os.read(fd, min(1 << 20, self.limit + 1 - total)):
                 chunks.append(chunk)
                 total += len(chunk)
                 if total > self.limit:
-                    raise UnsafeFileError(f"{self.root / str(rel)}: grew past the read limit of {self.limit} bytes "
+                    raise UnsafeFileError(self.root / str(rel), f"grew past the read limit of {self.limit} bytes "
                                           "while kataio read it")
             return b"".join(chunks)
         except OSError as exc:
-            raise UnsafeFileError(f"{self.root / str(rel)}: cannot read: {exc.strerror}") from None
+            raise UnsafeFileError(self.root / str(rel), f"cannot read: {exc.strerror}") from None
         finally:
             os.close(fd)
 
@@ -138,7 +147,7 @@ class TreeReader:
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise UnsafeFileError(f"{self.root / str(rel)}: not UTF-8 text ({exc.reason} at byte {exc.start})") \
+            raise UnsafeFileError(self.root / str(rel), f"not UTF-8 text ({exc.reason} at byte {exc.start})") \
                 from None
 
     def walk(self, suffix: str = "") -> Iterator[tuple[str, str | None]]:

@@ -116,3 +116,45 @@ def small_ext4(tmp_path) -> Iterator[Path]:
         yield mnt
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def fill(mnt: Path) -> None:
+    """Fill the file system of mnt to the last block (a file that grows until ENOSPC)."""
+    with open(mnt / ".filler", "wb", buffering=0) as fh:
+        for block in (1 << 20, 4096, 512, 1):
+            try:
+                while fh.write(b"\0" * block):
+                    pass
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def full_tmpfs(small_tmpfs) -> Path:
+    """The 4 MiB tmpfs, full: every write there ends in ENOSPC."""
+    os.chmod(small_tmpfs, 0o755)
+    fill(small_tmpfs)
+    return small_tmpfs
+
+
+@pytest.fixture
+def read_only(tmp_path) -> Iterator[callable]:
+    """read_only(path): a read-only bind mount of the directory path (the original stays writable),
+    returned as a new path; unmounted afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("a bind mount needs root")
+    mounts: list[Path] = []
+
+    def mount(path: Path) -> Path:
+        target = tmp_path / f"ro-{len(mounts)}-{path.name}"
+        target.mkdir()
+        subprocess.run(["mount", "--bind", str(path), str(target)], check=True, capture_output=True)
+        mounts.append(target)
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(target)], check=True, capture_output=True)
+        return target
+
+    try:
+        yield mount
+    finally:
+        for target in reversed(mounts):
+            subprocess.run(["umount", str(target)], check=False)

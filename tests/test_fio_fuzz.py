@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-
 import pytest
 from fiogen import CS_CLONES, LOCAL_CLONES, LOCAL_JSON, STREAM_JSON, TRIMWRITE, fiogen, json_start  # noqa: F401
 from hypothesis import HealthCheck, given, settings

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from kataio_tui import __version__
+from kataio_tui.cli.output import guarded
 from kataio_tui.errors import KataioError
 from kataio_tui.printable import printable
 
@@ -46,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         handler = default_handler(parser)
     try:
-        return int(handler(args) or 0)
+        with guarded():  # a report into a file on a full disk: one line, not a traceback
+            return int(handler(args) or 0)
     except KataioError as exc:
         print(f"kataio: error: {printable(exc, lines=True)}", file=sys.stderr)
         return 2

@@ -11,7 +11,9 @@ from typing import Any
 
 from kataio_tui.errors import KataioError
 from kataio_tui.printable import brief
+from kataio_tui.safety.room import describe_os_error
 from kataio_tui.safety.safe_read import TreeReader, UnsafeFileError
+from kataio_tui.safety.safe_write import WriteError
 from kataio_tui.tomlfile import parse_toml
 
 MANIFEST = "manifest.toml"
@@ -157,7 +159,13 @@ class SetPaths:
 
 
 def fsync_write(path: Path, data: bytes) -> None:
-    with open(path, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Write a new file of a set being built; a full or read-only disk is a WriteError (a KataioError
+    and an OSError) naming it and the free space."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "xb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise WriteError(describe_os_error(path, exc)) from None

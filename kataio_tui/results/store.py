@@ -23,6 +23,8 @@ from pydantic import ValidationError
 from kataio_tui.model.results import Manifest, Provenance, ScenarioKey, ScenarioRecord
 from kataio_tui.results.setfiles import MANIFEST, RAW_DIR, ResultSetError, SetPaths, read_manifest_data
 from kataio_tui.results.setfiles import fsync_write as _fsync_write
+from kataio_tui.safety.room import describe_os_error
+from kataio_tui.safety.safe_write import WriteError
 from kataio_tui.tomlfile import dump_toml, validation_problems, write_atomic
 
 __all__ = ["MANIFEST", "RAW_DIR", "ResultSet", "ResultSetError", "find_result_sets", "safe_name", "scenario_dir"]
@@ -90,6 +92,12 @@ def _paths_of(record: ScenarioRecord) -> list[str]:
     return [*record.files, *record.logs, *([record.jobfile] if record.jobfile else [])]
 
 
+def _cannot_create(target: Path, exc: OSError) -> ResultSetError:
+    """'<set>: cannot create: no space left on the device (0 B free)' and the like."""
+    words = describe_os_error(target.parent, exc).removeprefix(f"{target.parent}: ")
+    return ResultSetError(f"{target}: cannot create: {words}")
+
+
 def format_validation(exc: ValidationError) -> str:
     return "; ".join(validation_problems(exc, limit=5))
 
@@ -152,7 +160,7 @@ class ResultSet:
             target.parent.mkdir(parents=True, exist_ok=True)
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}{_STAGING_PREFIX}", dir=target.parent))
         except OSError as exc:
-            raise ResultSetError(f"{target}: cannot create: {exc.strerror or exc}") from None
+            raise _cannot_create(target, exc) from None
         try:
             try:
                 manifest = Manifest(
@@ -175,7 +183,7 @@ class ResultSet:
             try:
                 os.rename(staging, target)  # refuses a directory created meanwhile unless it is empty
             except OSError as exc:
-                raise ResultSetError(f"{target}: cannot create: {exc.strerror or exc}") from None
+                raise _cannot_create(target, exc) from None
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -193,7 +201,10 @@ class ResultSet:
     def _write_raw(self, root: Path, rel_dir: str, record: ScenarioRecord,
                    raw: Iterable[tuple[str, RawSource]]) -> list[str]:
         out = root / rel_dir
-        out.mkdir(parents=True, exist_ok=True)
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(describe_os_error(out, exc)) from None
         names: list[str] = []
         for name, source in raw:
             safe = safe_name(name)

@@ -42,8 +42,9 @@ def _write_all(fd: int, data: bytes) -> None:
     os.fsync(fd)
 
 
-def _create(parent: OpenDir, name: str, data: bytes, mode: int) -> None:
-    where = parent.path / name
+def _create(parent: OpenDir, name: str, data: bytes, mode: int, shown: str | None = None) -> None:
+    """shown: the name errors give (a temporary file's is the file it is to replace)."""
+    where = parent.path / (shown or name)
     try:
         fd = os.open(name, _NEW, 0o600, dir_fd=parent.fd)
     except FileExistsError:
@@ -98,7 +99,7 @@ def _replace(path: Path, data: bytes, mode: int | None, shared_dir_ok: bool) -> 
             except OSError as exc:
                 raise WriteError(describe_os_error(where, exc)) from None
         tmp = f".{path.name}.{secrets.token_hex(4)}.tmp"
-        _create(parent, tmp, data, mode)
+        _create(parent, tmp, data, mode, shown=path.name)
         try:
             os.replace(tmp, path.name, src_dir_fd=parent.fd, dst_dir_fd=parent.fd)
         except OSError as exc:

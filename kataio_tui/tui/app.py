@@ -267,11 +267,13 @@ class KataioApp(App[None]):
         self.notify(f"theme: {self.theme}", timeout=2)
 
     def action_screenshot(self) -> None:
+        from kataio_tui.safety.room import describe_os_error
+
         try:
             self.export_dir.mkdir(parents=True, exist_ok=True)
             path = self.save_screenshot(path=str(self.export_dir))
         except OSError as exc:
-            self.notify(f"{self.export_dir}: cannot save the screenshot: {exc.strerror or exc}", severity="error")
+            self.notify(f"cannot save the screenshot: {describe_os_error(self.export_dir, exc)}", severity="error")
             return
         self.notify(f"saved {path}", timeout=6)
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 import shutil
 
 import tomli_w
-from tui.test_e2e_tmux import kataio_command, open_terminal, tmux, user_env  # noqa: F401
-from tui.tui_support import SAMPLE_SET
 
 from kataio_tui.tomlfile import read_toml
+from tui.test_e2e_tmux import kataio_command, open_terminal, tmux, user_env  # noqa: F401
+from tui.tui_support import SAMPLE_SET
 
 ESCAPES = "\x1b]2;PWNED\x07\x1b[2J\x9b7m\u202e"
 

@@ -334,17 +334,22 @@ class ResultsScreen(Filtering, KataioScreen):
     def _export(self, directory: Path, kind: str, baseline: str) -> None:
         from kataio_tui.results import report
         from kataio_tui.results.store import safe_name
+        from kataio_tui.safety.room import describe_os_error
         from kataio_tui.tomlfile import write_atomic
 
         name = safe_name(self.loaded.result_set.name)
         tables = report.bandwidth_tables(self.rows, baseline) + report.latency_tables(self.rows, baseline, kind)
-        markdown = f"## {self.loaded.result_set.name}\n\n" + "\n".join(report.table_to_markdown(t) for t in tables)
+        markdown = f"## {printable(self.loaded.result_set.name)}\n\n" + "\n".join(
+            report.table_to_markdown(t) for t in tables)
         try:
             directory.mkdir(parents=True, exist_ok=True)
             csv_path, md_path = directory / f"{name}-{kind}.csv", directory / f"{name}-{kind}.md"
             write_atomic(csv_path, report.set_csv(self.loaded, baseline, kind).encode("utf-8"))
             write_atomic(md_path, markdown.encode("utf-8"))
+        except KataioError as exc:  # write_atomic's: the file and the free space
+            self.post_message(WorkFailed("export", str(exc)))
+            return
         except OSError as exc:
-            self.post_message(WorkFailed("export", f"{directory}: {exc.strerror or exc}"))
+            self.post_message(WorkFailed("export", describe_os_error(directory, exc)))
             return
         self.app.call_from_thread(self.notify, f"exported {csv_path} and {md_path.name}", timeout=8)

@@ -5,6 +5,7 @@ exception; what is accepted can be used (scenarios, job files, reports) and save
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import shutil
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 import tomli_w
+from fuzz_support import value_paths
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,20 +40,9 @@ VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
                       | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
 
 
-def _paths(node: Any, path: tuple = ()) -> list[tuple]:
-    out = [path]
-    if isinstance(node, dict):
-        for key, child in node.items():
-            out += _paths(child, (*path, key))
-    elif isinstance(node, list):
-        for i, child in enumerate(node):
-            out += _paths(child, (*path, i))
-    return out
-
-
 def _mutated(doc: dict[str, Any], data: st.DataObject) -> dict[str, Any]:
     """doc with one value replaced (or one key added), as TOML can hold it."""
-    path = data.draw(st.sampled_from([p for p in _paths(doc) if p]))
+    path = data.draw(st.sampled_from([p for p in value_paths(doc) if p]))
     value = data.draw(VALUES)
     node = doc
     for key in path[:-1]:
@@ -195,15 +186,7 @@ def _report_or_error(root: Path) -> None:
 def test_manifests_with_any_value(tmp_path_factory, sample_manifest, data):
     root = tmp_path_factory.mktemp("set") / "s"
     shutil.copytree(SAMPLE, root)
-    doc = _mutated(_deep_copy(sample_manifest), data)
+    doc = _mutated(copy.deepcopy(sample_manifest), data)
     if _write(root / "manifest.toml", doc):
         _report_or_error(root)
     shutil.rmtree(root.parent)
-
-
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
-    return value

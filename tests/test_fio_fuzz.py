@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 import pytest
 from fiogen import CS_CLONES, LOCAL_CLONES, LOCAL_JSON, STREAM_JSON, TRIMWRITE, fiogen, json_start  # noqa: F401
+from fuzz_support import set_value, value_paths
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -151,23 +152,6 @@ def test_arbitrary_json_documents(value):
     read_or_error(json.dumps(value))
 
 
-def _paths(node: Any, path: tuple = ()) -> list[tuple]:
-    out = [path]
-    if isinstance(node, dict):
-        for key, child in node.items():
-            out += _paths(child, (*path, key))
-    elif isinstance(node, list):
-        for i, child in enumerate(node):
-            out += _paths(child, (*path, i))
-    return out
-
-
-def _set(doc: Any, path: tuple, value: Any) -> None:
-    for key in path[:-1]:
-        doc = doc[key]
-    doc[path[-1]] = value
-
-
 # the numeric fields the reader uses: a string there must be refused with the field's path
 READ_FIELDS = {"io_bytes", "bw_bytes", "bw", "iops", "runtime", "total_ios", "min", "max", "mean", "stddev",
                "N", "job_runtime", "error", "groupid"}
@@ -179,12 +163,12 @@ def test_wrong_types(seeds, data):
     name = data.draw(st.sampled_from(sorted(seeds)))
     raw = seeds[name]
     doc = json.loads(raw[json_start(raw):])
-    paths = [p for p in _paths(doc) if p]
+    paths = [p for p in value_paths(doc) if p]
     # mostly away from the thousands of bins, so the fields the reader reads get hit often
     named = [p for p in paths if "bins" not in p and "percentile" not in p]
     path = data.draw(st.sampled_from(named) | st.sampled_from(paths))
     value = data.draw(JSON_VALUES)
-    _set(doc, path, value)
+    set_value(doc, path, value)
     result = read_or_error(json.dumps(doc))
     in_direction = len(path) == 4 and path[0] in ("jobs", "client_stats") and path[2] in ("read", "write", "trim")
     in_latency = (len(path) == 5 and path[0] in ("jobs", "client_stats") and path[2] in ("read", "write", "trim")
@@ -232,7 +216,7 @@ def test_document_stream_never_raises_on_garbage(fiogen, data, seed):  # noqa: F
 def _number_paths(doc: Any) -> list[tuple]:
     """Paths of every number in a document (bins and percentiles included)."""
     found = []
-    for path in _paths(doc):
+    for path in value_paths(doc):
         node = doc
         for key in path:
             node = node[key]
@@ -256,7 +240,7 @@ def test_numbers_at_the_edges(seeds, data):
     chosen = data.draw(st.lists(st.sampled_from(paths), min_size=1, max_size=6, unique=True))
     value = data.draw(NUMBERS)
     for path in chosen:
-        _set(doc, path, value)
+        set_value(doc, path, value)
     text = json.dumps(doc)  # json writes big integers as they are, NaN and Infinity as fio never would
     result = read_or_error(text)
     impossible = isinstance(value, (int, float)) and not (0 <= value <= 2**63 - 1)

@@ -57,7 +57,7 @@ def next_steps(facts, sets: int) -> Text:
     text = Text()
     text.append("Next steps\n", style="bold")
     for step in steps:
-        text.append(f"  • {printable(step)}\n")
+        text.append(f"  • {printable(step, lines=True)}\n")
     return text
 
 

@@ -106,7 +106,7 @@ def header_text(state: RunState, now: float | None = None) -> str:
     if index is None or not scenarios:
         return "● run (5) starting"
     current = scenarios[index]
-    text = f"● run (5) {index + 1}/{len(scenarios)} {current.key.label()}"
+    text = f"● run (5) {index + 1}/{len(scenarios)} {printable(current.key.label())}"
     if current.phase is not None and current.phase_started is not None:
         text += f" · {current.phase} {_seconds(now - current.phase_started)}"
         if current.phase_expected_s:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,25 @@ import pytest
 pytest_plugins = ["conftest_lab"]
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Where kataio keeps run journals, result sets and settings: private to this test session, so that
+# what the tests leave (and what a real user or another test session left) never reaches another test.
+_ISOLATED_DIRS = {"KATAIO_STATE_DIR": "state", "KATAIO_DATA_DIR": "data", "KATAIO_CONFIG_DIR": "config"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_kataio_dirs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    base = tmp_path_factory.mktemp("kataio-home")
+    saved = {name: os.environ.get(name) for name in _ISOLATED_DIRS}
+    for name, sub in _ISOLATED_DIRS.items():
+        (base / sub).mkdir(mode=0o700)
+        os.environ[name] = str(base / sub)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def fio_binary() -> str:
